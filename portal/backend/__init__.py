@@ -1,0 +1,1 @@
+"""The portal backend: plain Python, never Reflex. Services, data, security and jobs."""

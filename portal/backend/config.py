@@ -1,0 +1,158 @@
+"""All configuration, read once from environment variables with embedded defaults.
+
+Every setting is validated here; a bad value raises `ConfigError` whose message is one plain
+sentence naming the variable, so start-up can print it and stop without a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+IDLE_TIMEOUT_RANGE = (15, 30)
+KEY_PROVIDERS = ("local",)
+STORAGE_BACKENDS = ("local",)
+EMAIL_CHANNELS = ("outbox",)
+SMS_CHANNELS = ("outbox",)
+
+
+class ConfigError(Exception):
+    """Configuration that the portal cannot start with; the message is one plain sentence."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    public_url: str
+    allowed_origins: tuple[str, ...]
+    key_provider: str
+    storage: str
+    email_channel: str
+    sms_channel: str
+    idle_timeout_minutes: int
+    absolute_session_hours: int
+    demo: bool
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "keys" / "master.key"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("PORTAL_DATA_DIR", "data")).expanduser().absolute()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'portal.db'}"
+    public_url = _origin(env.get("PORTAL_PUBLIC_URL", "http://localhost:3000"), "PORTAL_PUBLIC_URL")
+    return Settings(
+        data_dir=data_dir,
+        database_url=_database_url(database_url),
+        redis_url=_redis_url(env.get("REDIS_URL") or None),
+        public_url=public_url,
+        allowed_origins=_allowed_origins(env.get("PORTAL_ALLOWED_ORIGINS"), public_url),
+        key_provider=_choice(env, "PORTAL_KEY_PROVIDER", KEY_PROVIDERS),
+        storage=_choice(env, "PORTAL_STORAGE", STORAGE_BACKENDS),
+        email_channel=_choice(env, "PORTAL_EMAIL", EMAIL_CHANNELS),
+        sms_channel=_choice(env, "PORTAL_SMS", SMS_CHANNELS),
+        idle_timeout_minutes=_int_in_range(
+            env, "PORTAL_IDLE_TIMEOUT_MINUTES", default=15, bounds=IDLE_TIMEOUT_RANGE
+        ),
+        absolute_session_hours=_int_in_range(
+            env, "PORTAL_SESSION_HOURS", default=12, bounds=(1, 12)
+        ),
+        demo=_flag(env, "PORTAL_DEMO"),
+    )
+
+
+@cache
+def settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return load_settings()
+
+
+def _database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(
+            "DATABASE_URL is not a database URL; use e.g. "
+            "postgresql+psycopg://user@host:5432/portal or sqlite:///data/portal.db."
+        ) from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"DATABASE_URL names the unsupported database '{url.get_backend_name()}'; "
+            "use PostgreSQL or SQLite."
+        )
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is not None and urlsplit(value).scheme not in ("redis", "rediss"):
+        raise ConfigError("REDIS_URL must start with redis:// or rediss://.")
+    return value
+
+
+def _origin(value: str, name: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) address such as https://portal.example.org.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _allowed_origins(value: str | None, public_url: str) -> tuple[str, ...]:
+    if value:
+        return tuple(_origin(item, "PORTAL_ALLOWED_ORIGINS") for item in value.split(","))
+    origins = [public_url]
+    if "//localhost:" in public_url:
+        origins.append(public_url.replace("//localhost:", "//127.0.0.1:"))
+    return tuple(origins)
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, choices[0]).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of: {', '.join(choices)} (it is '{value}').")
+    return value
+
+
+def _int_in_range(
+    env: Mapping[str, str], name: str, *, default: int, bounds: tuple[int, int]
+) -> int:
+    raw = env.get(name)
+    low, high = bounds
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be from {low} to {high} (it is {value}).")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0 (it is '{raw}').")

@@ -1,0 +1,54 @@
+"""Every table, imported here so that Alembic and the unit of work see them all."""
+
+from portal.backend.models.audit import AuditEvent
+from portal.backend.models.identity import Role, User, UserSession, UserStatus
+from portal.backend.models.keys import DataKey
+from portal.backend.models.messaging import (
+    Attachment,
+    Conversation,
+    ConversationCategory,
+    Message,
+)
+from portal.backend.models.notifications import Notification
+from portal.backend.models.people import CareTeam, CareTeamMember, Patient, Provider
+from portal.backend.models.practice import Location, Practice
+from portal.backend.models.records import LabComponent, MedicalRecord, RecordKind
+from portal.backend.models.scheduling import (
+    ACTIVE_APPOINTMENT_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    AvailabilityException,
+    AvailabilityRule,
+    Modality,
+)
+
+__all__ = [
+    "ACTIVE_APPOINTMENT_STATUSES",
+    "Appointment",
+    "AppointmentStatus",
+    "AppointmentType",
+    "Attachment",
+    "AuditEvent",
+    "AvailabilityException",
+    "AvailabilityRule",
+    "CareTeam",
+    "CareTeamMember",
+    "Conversation",
+    "ConversationCategory",
+    "DataKey",
+    "LabComponent",
+    "Location",
+    "MedicalRecord",
+    "Message",
+    "Modality",
+    "Notification",
+    "Patient",
+    "Practice",
+    "Provider",
+    "RecordKind",
+    "Role",
+    "User",
+    "UserSession",
+    "UserStatus",
+]

@@ -1,0 +1,64 @@
+"""Patients, providers and the care teams that look after patients."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from portal.backend.models.base import TenantTable, instant, phi
+
+
+class Patient(TenantTable, table=True):
+    """A person the practice cares for; demographics, contact and insurance are PHI."""
+
+    __tablename__ = "patients"
+    __table_args__ = (Index("ix_patients_tenant_name_dob", "tenant_id", "name_dob_index"),)
+
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", unique=True)
+    care_team_id: uuid.UUID | None = Field(default=None, foreign_key="care_teams.id", index=True)
+    medical_record_number: str = phi(required=True)
+    legal_first_name: str = phi(required=True)
+    legal_last_name: str = phi(required=True)
+    preferred_name: str | None = phi()
+    date_of_birth: date = phi("date", required=True)
+    sex: str | None = phi()
+    phone: str | None = phi()
+    email: str | None = phi()
+    address: dict | None = phi("json")
+    insurance: dict | None = phi("json")
+    emergency_contacts: list | None = phi("json")
+    name_dob_index: str = Field(max_length=32)
+    phone_index: str | None = Field(default=None, max_length=32, index=True)
+    email_index: str | None = Field(default=None, max_length=32, index=True)
+    created_at: datetime = instant()
+    updated_at: datetime = instant()
+
+
+class Provider(TenantTable, table=True):
+    """A clinician or care-team staff member. Staff names are not PHI."""
+
+    __tablename__ = "providers"
+
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", unique=True)
+    display_name: str = Field(max_length=200)
+    credentials: str = Field(default="", max_length=40)
+    specialty: str = Field(default="", max_length=100)
+    created_at: datetime = instant()
+
+
+class CareTeam(TenantTable, table=True):
+    __tablename__ = "care_teams"
+
+    name: str = Field(max_length=200)
+    created_at: datetime = instant()
+
+
+class CareTeamMember(SQLModel, table=True):
+    __tablename__ = "care_team_members"
+
+    care_team_id: uuid.UUID = Field(foreign_key="care_teams.id", primary_key=True)
+    provider_id: uuid.UUID = Field(foreign_key="providers.id", primary_key=True, index=True)
+    tenant_id: uuid.UUID = Field(foreign_key="practices.id", index=True)

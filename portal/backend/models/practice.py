@@ -1,0 +1,27 @@
+"""Practices (tenants) and their locations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field
+
+from portal.backend.models.base import Table, TenantTable, instant
+
+
+class Practice(Table, table=True):
+    __tablename__ = "practices"
+
+    name: str = Field(max_length=200)
+    slug: str = Field(max_length=64, unique=True)
+    time_zone: str = Field(max_length=64)
+    created_at: datetime = instant()
+
+
+class Location(TenantTable, table=True):
+    __tablename__ = "locations"
+
+    name: str = Field(max_length=200)
+    address: str = Field(max_length=400)
+    phone: str = Field(max_length=40)
+    time_zone: str = Field(max_length=64)

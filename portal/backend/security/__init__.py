@@ -1,0 +1,1 @@
+"""Authentication and authorization primitives: principals, passwords, session tokens."""

@@ -1,0 +1,84 @@
+"""Creating accounts from the command line and by staff."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+
+from portal.backend.db import UnitOfWork
+from portal.backend.models import Practice, User, UserStatus
+from portal.backend.security.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
+from portal.backend.security.principal import Role
+from portal.backend.services.identity import normalize_email
+
+
+class AccountError(Exception):
+    """The account cannot be created as asked; the message says why in plain words."""
+
+
+def password_problem(password: str, *, name: str, email: str) -> str | None:
+    """Why a new password is not acceptable, or None. No composition rules (NIST 800-63B)."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters; a short phrase of a few words works well."
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    lowered = password.casefold()
+    personal = [part for part in name.casefold().split() if len(part) >= 3]
+    personal.append(normalize_email(email).split("@")[0])
+    if any(part and part in lowered for part in personal):
+        return "Do not use your own name or email address in your password."
+    return None
+
+
+def create_admin(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    practice_name: str | None,
+    time_zone: str,
+    uow: UnitOfWork,
+) -> None:
+    if "@" not in email or email.strip() != email or len(email) > 254:
+        raise AccountError(f"'{email}' is not an email address.")
+    if not name.strip():
+        raise AccountError("The administrator needs a name.")
+    problem = password_problem(password, name=name, email=email)
+    if problem:
+        raise AccountError(problem)
+    with uow:
+        practice = (
+            uow.session.exec(select(Practice).order_by(Practice.created_at)).scalars().first()
+        )
+        if practice is None:
+            if not practice_name:
+                raise AccountError("There is no practice yet; name one with --practice-name.")
+            try:
+                ZoneInfo(time_zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise AccountError(f"'{time_zone}' is not an IANA time zone.") from None
+            slug = "".join(c if c.isalnum() else "-" for c in practice_name.lower()).strip("-")
+            practice = uow.practices.add(
+                Practice(name=practice_name, slug=slug[:64] or "practice", time_zone=time_zone)
+            )
+            uow.session.flush()
+        email_index = uow.keyring.blind_index("email", normalize_email(email))
+        if uow.users.first(select(User).where(User.email_index == email_index)):
+            raise AccountError(f"An account with the email {email} already exists.")
+        admin = uow.users.add(
+            User(
+                tenant_id=practice.id,
+                role=Role.ADMIN,
+                status=UserStatus.ACTIVE,
+                email=email,
+                email_index=email_index,
+                display_name=name.strip(),
+                password_hash=hash_password(password),
+            )
+        )
+        uow.session.flush()
+        uow.audit.record(
+            None, "admin.create", tenant_id=practice.id, resource_type="user", resource_id=admin.id
+        )
+        uow.commit()

@@ -1,0 +1,1 @@
+"""Pure UI functions: they take vars and return components, and never touch data."""

@@ -1,0 +1,35 @@
+"""Messages to the user: errors tied to forms, notices, empty states."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def error_alert(message: rx.Var[str], *, element_id: str) -> rx.Component:
+    """An error announced to screen readers the moment it appears (role=alert)."""
+    return rx.cond(
+        message != "",
+        rx.callout(
+            message,
+            icon="triangle_alert",
+            color_scheme="red",
+            role="alert",
+            id=element_id,
+            width="100%",
+        ),
+    )
+
+
+def notice(message: rx.Var[str] | str) -> rx.Component:
+    return rx.callout(message, icon="info", role="status", width="100%")
+
+
+def empty_state(title: str, detail: str) -> rx.Component:
+    return rx.box(
+        rx.text(title, weight="medium"),
+        rx.text(detail, size="2", color_scheme="gray"),
+        padding="1rem",
+        border="1px dashed var(--gray-a7)",
+        border_radius="var(--radius-3)",
+        width="100%",
+    )

@@ -1,0 +1,135 @@
+"""The one page decorator: auth guard first, then the role's shell around the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+from portal import routes
+from portal.backend.security.principal import Role
+from portal.state.session import SessionState
+
+PRODUCT = "Patient portal"
+SHELL_TITLES = {Role.PATIENT: "My health", Role.PROVIDER: "Provider", Role.ADMIN: "Admin"}
+MAIN_ID = "main-content"
+
+# Every page, registered with the app in portal.py (one registration per page, one place).
+PAGES: list[dict] = []
+
+
+def portal_page(
+    route: str,
+    *,
+    title: str,
+    role: Role | None,
+    on_load: rx.EventHandler | None = None,
+) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
+    """Register a page. For a role, the guard runs before the page's own loader, and the page
+    is wrapped in that role's shell; the loader still authorizes by itself."""
+
+    def decorator(render: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        def page() -> rx.Component:
+            body = render()
+            return shell(role, route, body) if role else public_shell(body)
+
+        loaders = [SessionState.enter(role.value)] if role else []
+        if on_load is not None:
+            loaders.append(on_load)
+        PAGES.append(
+            {
+                "component": page,
+                "route": route,
+                "title": f"{title} · {PRODUCT}",
+                "on_load": loaders or None,
+            }
+        )
+        return page
+
+    return decorator
+
+
+def shell(role: Role, current_route: str, body: rx.Component) -> rx.Component:
+    return rx.box(
+        skip_link(),
+        rx.el.header(
+            rx.hstack(
+                rx.hstack(
+                    rx.icon("heart-pulse", size=22, aria_hidden="true"),
+                    rx.text(PRODUCT, weight="bold"),
+                    rx.badge(SHELL_TITLES[role], variant="soft", high_contrast=True),
+                    align="center",
+                    spacing="2",
+                ),
+                rx.el.nav(
+                    rx.hstack(
+                        *[
+                            nav_link(label, path, current_route)
+                            for label, path in routes.NAVIGATION[role]
+                        ],
+                        spacing="4",
+                        wrap="wrap",
+                    ),
+                    aria_label="Main",
+                ),
+                rx.spacer(),
+                rx.button(
+                    "Sign out", on_click=SessionState.sign_out, variant="soft", high_contrast=True
+                ),
+                align="center",
+                spacing="4",
+                wrap="wrap",
+                width="100%",
+                max_width="72rem",
+                margin="0 auto",
+                padding="0.75rem 1rem",
+            ),
+            border_bottom="1px solid var(--gray-a5)",
+            background="var(--color-panel-solid)",
+        ),
+        main(body),
+        min_height="100vh",
+        background="var(--gray-2)",
+    )
+
+
+def public_shell(body: rx.Component) -> rx.Component:
+    return rx.box(
+        skip_link(),
+        main(body),
+        min_height="100vh",
+        background="var(--gray-2)",
+    )
+
+
+def main(body: rx.Component) -> rx.Component:
+    return rx.el.main(
+        body,
+        id=MAIN_ID,
+        tab_index=-1,
+        max_width="72rem",
+        margin="0 auto",
+        padding="1.5rem 1rem 3rem",
+        width="100%",
+    )
+
+
+def nav_link(label: str, path: str, current_route: str) -> rx.Component:
+    current = path == current_route
+    return rx.link(
+        label,
+        href=path,
+        weight="bold" if current else "medium",
+        underline="always" if current else "hover",
+        aria_current="page" if current else None,
+        color_scheme="gray",
+        high_contrast=True,
+    )
+
+
+def skip_link() -> rx.Component:
+    return rx.el.a(
+        "Skip to main content",
+        href=f"#{MAIN_ID}",
+        class_name="skip-link",
+    )

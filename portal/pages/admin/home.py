@@ -1,0 +1,79 @@
+"""The admin's overview: people by role and status, sessions open now."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal import routes
+from portal.backend.security.principal import Role
+from portal.backend.services import home
+from portal.backend.views import AdminOverview, RoleCount
+from portal.components.cards import figure, section
+from portal.layout import portal_page
+from portal.state.base import run_service, screen_state
+from portal.state.session import signed_in
+
+ROLE_LABELS = {"patient": "Patients", "provider": "Providers", "admin": "Administrators"}
+
+
+@screen_state
+class AdminHomeState(rx.State):
+    overview: AdminOverview | None = None
+
+    @rx.event
+    async def load(self):
+        principal = await signed_in(self, Role.ADMIN)
+        if principal is None:
+            self.overview = None
+            return
+        self.overview = await run_service(self, home.admin_overview, principal)
+
+
+@portal_page(routes.ADMIN_HOME, title="Overview", role=Role.ADMIN, on_load=AdminHomeState.load)
+def admin_home() -> rx.Component:
+    data = AdminHomeState.overview
+    return rx.cond(
+        data,
+        rx.vstack(
+            rx.heading(data.practice_name, as_="h1", size="7"),
+            rx.hstack(
+                figure("patient records", data.patients),
+                figure("people signed in now", data.signed_in_now),
+                spacing="6",
+                wrap="wrap",
+            ),
+            section("Portal accounts", accounts(data), heading_id="accounts"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.center(rx.spinner(size="3"), aria_label="Loading", padding="3rem"),
+    )
+
+
+def accounts(data) -> rx.Component:
+    return rx.box(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(label, scope="col")
+                        for label in ("Role", "Active", "Invited", "Deactivated")
+                    ]
+                )
+            ),
+            rx.table.body(rx.foreach(data.roles, role_row)),
+            variant="surface",
+            width="100%",
+        ),
+        overflow_x="auto",
+        width="100%",
+    )
+
+
+def role_row(count: RoleCount) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.match(count.role, *ROLE_LABELS.items(), count.role)),
+        rx.table.cell(count.active),
+        rx.table.cell(count.invited),
+        rx.table.cell(count.deactivated),
+    )

@@ -1,0 +1,21 @@
+"""The Reflex app: its pages and the error handler that never shows internals."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal.errors import handle_backend_exception
+from portal.layout import PAGES
+from portal.pages import not_found  # noqa: F401  (pages register themselves)
+from portal.pages.admin import home as admin_home  # noqa: F401
+from portal.pages.auth import sign_in  # noqa: F401
+from portal.pages.patient import home as patient_home  # noqa: F401
+from portal.pages.provider import home as provider_home  # noqa: F401
+
+app = rx.App(
+    stylesheets=["/portal.css"],
+    html_lang="en",
+    backend_exception_handler=handle_backend_exception,
+)
+for page in PAGES:
+    app.add_page(**page)

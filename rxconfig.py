@@ -1,0 +1,33 @@
+"""Reflex configuration, derived from the portal's own settings (portal/backend/config.py)."""
+
+import sys
+
+import reflex as rx
+
+from portal.backend.config import ConfigError, settings
+
+try:
+    portal_settings = settings()
+except ConfigError as error:
+    print(f"portal: {error}", file=sys.stderr)
+    sys.exit(2)
+
+config = rx.Config(
+    app_name="portal",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    cors_allowed_origins=list(portal_settings.allowed_origins),
+    deploy_url=portal_settings.public_url,
+    api_url=portal_settings.public_url,
+    # One worker keeps state in memory (never pickled to .states/ on disk); several use Redis.
+    state_manager_mode="redis" if portal_settings.redis_url else "memory",
+    redis_url=portal_settings.redis_url,
+    # A tab's state lives no longer than a signed-in session may sit idle.
+    redis_token_expiration=portal_settings.idle_timeout_minutes * 60,
+    disable_plugins=[rx.plugins.SitemapPlugin],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="light", accent_color="teal", gray_color="slate")
+        )
+    ],
+)

@@ -1,0 +1,81 @@
+"""Integration fixtures: every test runs once on SQLite and once on a real PostgreSQL.
+
+PostgreSQL comes from TEST_POSTGRES_URL (default: the local server on 127.0.0.1:5432 with the
+`postgres` role, as `make test` starts it). A throwaway database is created for the session,
+migrated with Alembic, and emptied between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from portal.backend.config import load_settings
+from portal.backend.db import Database
+from tests.integration.factories import Practice, build_practice
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def migrate(url: str) -> None:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_url: str) -> str:
+    migrate(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database with its own key file."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'portal.db'}"
+        migrate(url)
+    else:
+        url = request.getfixturevalue("migrated_postgres")
+    settings = load_settings({"PORTAL_DATA_DIR": str(tmp_path), "DATABASE_URL": url})
+    db = Database(settings)
+    yield db
+    if request.param == "postgresql":
+        tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+    db.engine.dispose()
+
+
+@pytest.fixture
+def practice(database: Database) -> Practice:
+    """Two patients, a provider and an admin in one practice (see `factories.PracticeFixture`)."""
+    return build_practice(database)

@@ -1,0 +1,161 @@
+"""A small practice for integration tests: two patients, one provider, one admin."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from portal.backend import models
+from portal.backend.db import Database
+from portal.backend.models.base import utcnow
+from portal.backend.security.passwords import hash_password
+from portal.backend.security.principal import Role
+from portal.backend.services.identity import normalize_email
+
+PASSWORD = "a long enough test passphrase"
+_PASSWORD_HASH = hash_password(PASSWORD)
+CANARY = "ZZCANARY"
+
+
+@dataclass
+class Practice:
+    database: Database
+    tenant_id: uuid.UUID
+    patient_a: models.Patient
+    patient_b: models.Patient
+    provider: models.Provider
+    care_team_id: uuid.UUID
+    appointment_a: uuid.UUID
+    appointment_b: uuid.UUID
+    conversation_a: uuid.UUID
+    conversation_b: uuid.UUID
+    emails: dict[str, str]
+
+
+def build_practice(database: Database, *, slug: str = "test-practice") -> Practice:
+    with database.unit_of_work() as uow:
+        add = uow.session.add
+        practice = models.Practice(name="Test Practice", slug=slug, time_zone="America/New_York")
+        add(practice)
+        uow.session.flush()
+        tenant = practice.id
+        emails = {
+            "patient_a": f"{CANARY.lower()}.a@{slug}.example",
+            "patient_b": f"patient.b@{slug}.example",
+            "provider": f"provider@{slug}.example",
+            "admin": f"admin@{slug}.example",
+        }
+
+        def user(role: Role, key: str, name: str) -> models.User:
+            row = models.User(
+                tenant_id=tenant,
+                role=role,
+                email=emails[key],
+                display_name=name,
+                email_index=uow.keyring.blind_index("email", normalize_email(emails[key])),
+                password_hash=_PASSWORD_HASH,
+            )
+            add(row)
+            uow.session.flush()
+            return row
+
+        team = models.CareTeam(tenant_id=tenant, name="Team")
+        add(team)
+        provider_user = user(Role.PROVIDER, "provider", "Dr. Test")
+        provider = models.Provider(
+            tenant_id=tenant, user_id=provider_user.id, display_name="Dr. Test", credentials="MD"
+        )
+        add(provider)
+        uow.session.flush()
+        add(models.CareTeamMember(care_team_id=team.id, provider_id=provider.id, tenant_id=tenant))
+        user(Role.ADMIN, "admin", "Admin Test")
+        kind = models.AppointmentType(
+            tenant_id=tenant,
+            name="Follow-up visit",
+            modality=models.Modality.IN_PERSON,
+            duration_minutes=30,
+        )
+        add(kind)
+
+        def patient(key: str, first: str, last: str) -> models.Patient:
+            account = user(Role.PATIENT, key, f"{first} {last}")
+            row = models.Patient(
+                tenant_id=tenant,
+                user_id=account.id,
+                care_team_id=team.id,
+                medical_record_number=f"MRN-{CANARY}-{key}",
+                legal_first_name=first,
+                legal_last_name=last,
+                date_of_birth=date(1970, 1, 2),
+                phone=f"555-0100 {CANARY}",
+                insurance={"payer": "Payer", "member_id": f"{CANARY}-M1"},
+                name_dob_index=uow.keyring.blind_index("name_dob", f"{last.lower()}|1970-01-02"),
+            )
+            add(row)
+            uow.session.flush()
+            return row
+
+        patient_a = patient("patient_a", f"Ann{CANARY}", "Alpha")
+        patient_b = patient("patient_b", "Bob", "Beta")
+        uow.session.flush()
+        now = utcnow()
+        # Noon today in the practice's zone: "today" for the provider whatever the hour.
+        noon = now.astimezone(ZoneInfo("America/New_York")).replace(
+            hour=12, minute=0, second=0, microsecond=0
+        )
+
+        def appointment(p: models.Patient, starts) -> uuid.UUID:
+            row = models.Appointment(
+                tenant_id=tenant,
+                patient_id=p.id,
+                provider_id=provider.id,
+                appointment_type_id=kind.id,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=30),
+                reason=f"reason {CANARY}",
+            )
+            add(row)
+            return row.id
+
+        def conversation(p: models.Patient, subject: str) -> uuid.UUID:
+            row = models.Conversation(
+                tenant_id=tenant,
+                patient_id=p.id,
+                care_team_id=team.id,
+                subject=subject,
+                category="other",
+            )
+            add(row)
+            uow.session.flush()
+            add(
+                models.Message(
+                    tenant_id=tenant,
+                    conversation_id=row.id,
+                    from_patient=True,
+                    body=f"question {CANARY}",
+                )
+            )
+            add(
+                models.Message(
+                    tenant_id=tenant, conversation_id=row.id, from_patient=False, body="answer"
+                )
+            )
+            return row.id
+
+        fixture = Practice(
+            database=database,
+            tenant_id=tenant,
+            patient_a=patient_a,
+            patient_b=patient_b,
+            provider=provider,
+            care_team_id=team.id,
+            appointment_a=appointment(patient_a, now + timedelta(days=3)),
+            appointment_b=appointment(patient_b, noon),
+            conversation_a=conversation(patient_a, f"subject {CANARY}"),
+            conversation_b=conversation(patient_b, "Patient B's private subject"),
+            emails=emails,
+        )
+        uow.commit()
+        return fixture
