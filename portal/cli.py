@@ -81,7 +81,7 @@ def _prepare(config: Settings) -> None:
     with database().engine.begin() as connection:
         alembic.attributes["connection"] = connection
         command.upgrade(alembic, "head")
-    database().keyring  # noqa: B018  (creates or checks the keys now, not on first request)
+    database().keyring.open_all()  # a wrong or missing key file stops start-up, not a request
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -91,13 +91,17 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    _prepare(settings())
+    _load_demo()
+    return 0
+
+
+def _load_demo() -> None:
     from portal.backend.db import database
     from portal.backend.demo import load_demo
 
-    _prepare(settings())
     created = load_demo(uow=database().unit_of_work())
     print("Loaded the demo practice." if created else "The demo practice is already loaded.")
-    return 0
 
 
 def _create_admin(args: argparse.Namespace) -> int:
@@ -130,7 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
     config = settings()
     _prepare(config)
     if args.demo:
-        _demo(args)
+        _load_demo()
     reflex = shutil.which("reflex", path=os.path.dirname(sys.executable)) or "reflex"
     env = dict(os.environ, REFLEX_USE_SYSTEM_BUN="1", TELEMETRY_ENABLED="false")
     env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
