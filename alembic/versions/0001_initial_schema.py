@@ -25,6 +25,13 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('version')
     )
+    op.create_table('reencryption_progress',
+    sa.Column('table_name', sa.String(length=64), nullable=False),
+    sa.Column('key_version', sa.Integer(), nullable=False),
+    sa.Column('last_id', sa.String(length=64), nullable=True),
+    sa.Column('finished', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('table_name')
+    )
     op.create_table('practices',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -58,6 +65,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_appointment_types_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('audit_events',
+    sa.Column('chain', sa.SmallInteger(), autoincrement=False, nullable=False),
     sa.Column('sequence', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=True),
@@ -74,7 +82,7 @@ def upgrade() -> None:
     sa.Column('previous_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['practices.id'], ),
-    sa.PrimaryKeyConstraint('sequence'),
+    sa.PrimaryKeyConstraint('chain', 'sequence'),
     sa.UniqueConstraint('id')
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
@@ -431,6 +439,28 @@ END;
 $$;
 CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
     FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+
+-- Take the first free chain (or wait for a random one) and read its head, in one round
+-- trip. Each statement of a volatile function sees a new snapshot, so the head is read after
+-- the lock is held.
+CREATE FUNCTION audit_claim_chain(space integer, chains integer)
+RETURNS TABLE (chain integer, sequence bigint, hash varchar) LANGUAGE plpgsql AS $$
+DECLARE
+    claimed integer;
+BEGIN
+    SELECT g INTO claimed FROM generate_series(0, chains - 1) AS g
+        WHERE pg_try_advisory_xact_lock(space, g) LIMIT 1;
+    IF claimed IS NULL THEN
+        claimed := floor(random() * chains);
+        PERFORM pg_advisory_xact_lock(space, claimed);
+    END IF;
+    RETURN QUERY SELECT claimed, e.sequence, e.hash FROM audit_events AS e
+        WHERE e.chain = claimed ORDER BY e.sequence DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT claimed, 0::bigint, NULL::varchar;
+    END IF;
+END;
+$$;
 """
 
 
@@ -438,6 +468,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER audit_events_append_only ON audit_events")
         op.execute("DROP FUNCTION audit_events_append_only()")
+        op.execute("DROP FUNCTION audit_claim_chain(integer, integer)")
     else:
         op.execute("DROP TRIGGER audit_events_no_UPDATE")
         op.execute("DROP TRIGGER audit_events_no_DELETE")
@@ -537,5 +568,6 @@ def downgrade() -> None:
 
     op.drop_table('appointment_types')
     op.drop_table('practices')
+    op.drop_table('reencryption_progress')
     op.drop_table('data_keys')
     # ### end Alembic commands ###

@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 IDLE_TIMEOUT_RANGE = (15, 30)
-KEY_PROVIDERS = ("local",)
-STORAGE_BACKENDS = ("local",)
+KEY_PROVIDERS = ("local", "aws-kms")
+STORAGE_BACKENDS = ("local", "s3")
 EMAIL_CHANNELS = ("outbox",)
 SMS_CHANNELS = ("outbox",)
 
@@ -35,7 +35,12 @@ class Settings:
     public_url: str
     allowed_origins: tuple[str, ...]
     key_provider: str
+    kms_key_id: str | None
     storage: str
+    s3_bucket: str | None
+    aws_region: str
+    aws_endpoint_url: str | None
+    upload_max_bytes: int
     email_channel: str
     sms_channel: str
     idle_timeout_minutes: int
@@ -51,6 +56,10 @@ class Settings:
         return self.data_dir / "keys" / "master.key"
 
     @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
@@ -60,14 +69,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     data_dir = Path(env.get("PORTAL_DATA_DIR", "data")).expanduser().absolute()
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'portal.db'}"
     public_url = _origin(env.get("PORTAL_PUBLIC_URL", "http://localhost:3000"), "PORTAL_PUBLIC_URL")
+    key_provider = _choice(env, "PORTAL_KEY_PROVIDER", KEY_PROVIDERS)
+    storage = _choice(env, "PORTAL_STORAGE", STORAGE_BACKENDS)
     return Settings(
         data_dir=data_dir,
         database_url=_database_url(database_url),
         redis_url=_redis_url(env.get("REDIS_URL") or None),
         public_url=public_url,
         allowed_origins=_allowed_origins(env.get("PORTAL_ALLOWED_ORIGINS"), public_url),
-        key_provider=_choice(env, "PORTAL_KEY_PROVIDER", KEY_PROVIDERS),
-        storage=_choice(env, "PORTAL_STORAGE", STORAGE_BACKENDS),
+        key_provider=key_provider,
+        kms_key_id=_required_with(
+            env, "PORTAL_KMS_KEY_ID", key_provider == "aws-kms", "PORTAL_KEY_PROVIDER=aws-kms"
+        ),
+        storage=storage,
+        s3_bucket=_required_with(env, "PORTAL_S3_BUCKET", storage == "s3", "PORTAL_STORAGE=s3"),
+        aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        aws_endpoint_url=_optional_url(env, "PORTAL_AWS_ENDPOINT_URL"),
+        upload_max_bytes=_int_in_range(env, "PORTAL_UPLOAD_MAX_MB", default=10, bounds=(1, 100))
+        * 1024
+        * 1024,
         email_channel=_choice(env, "PORTAL_EMAIL", EMAIL_CHANNELS),
         sms_channel=_choice(env, "PORTAL_SMS", SMS_CHANNELS),
         idle_timeout_minutes=_int_in_range(
@@ -124,6 +144,22 @@ def _allowed_origins(value: str | None, public_url: str) -> tuple[str, ...]:
     if "//localhost:" in public_url:
         origins.append(public_url.replace("//localhost:", "//127.0.0.1:"))
     return tuple(origins)
+
+
+def _required_with(env: Mapping[str, str], name: str, needed: bool, because: str) -> str | None:
+    value = env.get(name, "").strip() or None
+    if needed and value is None:
+        raise ConfigError(f"{name} must be set when {because}.")
+    return value
+
+
+def _optional_url(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if urlsplit(value).scheme not in ("http", "https"):
+        raise ConfigError(f"{name} must be an http(s) address.")
+    return value
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:

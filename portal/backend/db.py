@@ -1,24 +1,32 @@
-"""The database: engine, key ring, the unit of work and its tenant-scoped repositories."""
+"""The database: engine, key ring, the unit of work and its tenant-scoped repositories.
+
+Engines hide statement parameters in errors and logs, so a failed query never prints PHI (or
+ciphertext) into a log line.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from functools import cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel
 
 from portal.backend import models
 from portal.backend.audit import AuditLog
 from portal.backend.config import ConfigError, Settings, settings
-from portal.backend.crypto import KeyRing, LocalKeyProvider, new_data_key
+from portal.backend.crypto import KeyRing
+from portal.backend.keys import load_keyring, refresh_keyring
 from portal.backend.models.base import KEYRING
 from portal.backend.security.principal import Principal, Role
 
 Row = TypeVar("Row", bound=SQLModel)
+KEY_REFRESH_SECONDS = 60
 
 
 class Repository(Generic[Row]):
@@ -94,12 +102,22 @@ class Database:
         self.settings = config
         self.engine = make_engine(config.database_url)
         self._keyring: KeyRing | None = None
+        self._keys_checked = 0.0
+        self._keys_lock = threading.Lock()
 
     @property
     def keyring(self) -> KeyRing:
-        if self._keyring is None:
-            self._keyring = load_keyring(self.engine, self.settings)
-        return self._keyring
+        """The key ring, loaded on first use and refreshed each minute so that a key version
+        added by `portal keys rotate` in another process is used for new writes."""
+        with self._keys_lock:
+            now = time.monotonic()
+            if self._keyring is None:
+                self._keyring = load_keyring(self.engine, self.settings)
+                self._keys_checked = now
+            elif now - self._keys_checked > KEY_REFRESH_SECONDS:
+                refresh_keyring(self.engine, self._keyring)
+                self._keys_checked = now
+            return self._keyring
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
@@ -113,18 +131,47 @@ def database() -> Database:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_recycle=1800,
+        pool_reset_on_return=None,
+        hide_parameters=True,
+    )
+    event.listen(engine, "reset", _rollback_if_unfinished)
+    return engine
+
+
+def _rollback_if_unfinished(connection: Any, _record: Any, reset_state: Any) -> None:
+    """Roll back a pooled connection only when it comes back inside a transaction: every unit
+    of work ends its own, so the usual unconditional ROLLBACK would be a wasted round trip."""
+    from psycopg.pq import TransactionStatus
+
+    if connection.info.transaction_status != TransactionStatus.IDLE:
+        connection.rollback()
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    connection.isolation_level = None  # SQLAlchemy's "begin" event starts transactions instead
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock when a transaction starts. Nearly every unit of work writes (an
+    audit event at least), and reading before locking would let two writers read the same
+    chain head or the same free slot."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def check_connection(engine: Engine) -> None:
@@ -138,29 +185,3 @@ def check_connection(engine: Engine) -> None:
             f"Cannot open the database named by DATABASE_URL ({engine.url.render_as_string()}): "
             f"{reason}."
         ) from None
-
-
-def load_keyring(engine: Engine, config: Settings) -> KeyRing:
-    """The data keys stored in the database, unwrapped by the configured key provider.
-
-    On first use (no data keys yet) the local key file is created and key version 1 is stored.
-    A missing key file is never replaced while encrypted data exists.
-    """
-    with Session(engine) as session:
-        try:
-            stored = {
-                key.version: key.wrapped_key
-                for key in session.exec(select(models.DataKey)).scalars()
-            }
-        except (OperationalError, ProgrammingError):
-            raise ConfigError(
-                "The database has not been prepared; run `portal migrate` first."
-            ) from None
-        provider = LocalKeyProvider.from_file(config.key_file, create=not stored)
-        if not stored:
-            stored[1] = new_data_key(provider, 1)
-            session.add(models.DataKey(version=1, provider=provider.name, wrapped_key=stored[1]))
-            session.commit()
-    keyring = KeyRing(provider, stored)
-    keyring.open_all()
-    return keyring

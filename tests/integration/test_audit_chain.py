@@ -1,37 +1,148 @@
-"""Audit events form one hash chain under a key kept outside the database."""
+"""Audit events form one hash chain under a key kept outside the database; tampering with it
+by any means the database allows a superuser is found and named."""
 
 from __future__ import annotations
 
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from portal.backend import models
-from portal.backend.audit import GENESIS, chain_hash
+from portal.backend.audit import checkpoint_is_authentic, make_checkpoint, verify_chain
 from portal.backend.services import identity
 from tests.integration.factories import PASSWORD
 
 
-def test_each_event_links_to_the_one_before(practice):
-    for who in ("patient_a", "provider", "admin"):
+def sign_ins(practice, count: int) -> None:
+    for index in range(count):
+        who = ("patient_a", "provider", "admin")[index % 3]
         identity.sign_in(practice.emails[who], PASSWORD, uow=practice.database.unit_of_work())
-    key = practice.database.keyring.provider.derived_key("audit-chain")
-    with practice.database.unit_of_work() as uow:
-        events = (
-            uow.session.exec(select(models.AuditEvent).order_by(models.AuditEvent.sequence))
-            .scalars()
-            .all()
-        )
-        assert [e.sequence for e in events] == list(range(1, len(events) + 1))
-        previous = GENESIS
-        for event in events:
-            assert event.previous_hash == previous
-            assert event.hash == chain_hash(key, event)
-            previous = event.hash
+
+
+def verify(practice, checkpoint=None):
+    return verify_chain(practice.database.engine, practice.database.keyring, checkpoint)
+
+
+@contextmanager
+def as_superuser(database):
+    """A connection on which the append-only triggers do not fire, as an attacker with full
+    database rights would arrange."""
+    with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_UPDATE"))
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_DELETE"))
+        yield connection
+
+
+def test_an_untouched_chain_verifies(practice):
+    sign_ins(practice, 6)
+    report = verify(practice)
+    assert report.intact and report.events == 6
 
 
 def test_the_database_refuses_to_change_or_delete_audit_events(practice):
-    identity.sign_in(practice.emails["admin"], PASSWORD, uow=practice.database.unit_of_work())
+    sign_ins(practice, 1)
     for statement in ("UPDATE audit_events SET outcome = 'x'", "DELETE FROM audit_events"):
         with pytest.raises(DBAPIError, match="append-only"), practice.database.engine.begin() as c:
             c.execute(text(statement))
+
+
+def test_an_edited_event_is_named(practice):
+    sign_ins(practice, 5)
+    with as_superuser(practice.database) as connection:
+        connection.execute(
+            text("UPDATE audit_events SET outcome = 'failure' WHERE chain = 0 AND sequence = 3")
+        )
+    report = verify(practice)
+    assert (report.sequence, report.problem) == (3, "its contents were changed")
+
+
+def test_a_deleted_event_is_named(practice):
+    sign_ins(practice, 5)
+    with as_superuser(practice.database) as connection:
+        connection.execute(text("DELETE FROM audit_events WHERE chain = 0 AND sequence = 2"))
+    report = verify(practice)
+    assert report.sequence == 3
+    assert report.problem == "events 2 to 2 are missing"
+
+
+def test_renumbering_after_a_deletion_is_found_too(practice):
+    sign_ins(practice, 5)
+    with as_superuser(practice.database) as connection:
+        connection.execute(text("DELETE FROM audit_events WHERE chain = 0 AND sequence = 2"))
+        for sequence in (3, 4, 5):
+            connection.execute(
+                text("UPDATE audit_events SET sequence = :new WHERE chain = 0 AND sequence = :old"),
+                {"new": sequence - 1, "old": sequence},
+            )
+    report = verify(practice)
+    assert report.sequence == 2
+    assert "does not follow" in report.problem
+
+
+def test_an_inserted_event_is_named(practice):
+    sign_ins(practice, 3)
+    with as_superuser(practice.database) as connection:
+        head = connection.execute(
+            text("SELECT hash FROM audit_events WHERE chain = 0 AND sequence = 3")
+        ).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO audit_events (chain, sequence, id, occurred_at, action, outcome,"
+                " previous_hash, hash)"
+                " VALUES (0, 4, :id, :at, 'record.read', 'success', :prev, :hash)"
+            ),
+            {
+                "id": uuid.uuid4().hex if connection.dialect.name == "sqlite" else uuid.uuid4(),
+                "at": "2026-01-01 00:00:00",
+                "prev": head,
+                "hash": "f" * 64,
+            },
+        )
+    report = verify(practice)
+    assert (report.sequence, report.problem) == (4, "its contents were changed")
+
+
+def test_events_cut_from_the_end_are_found_with_a_signed_checkpoint(practice):
+    sign_ins(practice, 4)
+    checkpoint = make_checkpoint(practice.database.engine, practice.database.keyring)
+    assert checkpoint["heads"]["0"]["sequence"] == 4
+    assert checkpoint_is_authentic(checkpoint, practice.database.keyring)
+    with as_superuser(practice.database) as connection:
+        connection.execute(text("DELETE FROM audit_events WHERE chain = 0 AND sequence >= 3"))
+    assert verify(practice).intact  # without the checkpoint the shorter chain looks whole
+    report = verify(practice, checkpoint)
+    assert report.sequence == 3
+    assert "deleted since the signed checkpoint" in report.problem
+
+
+def test_a_forged_checkpoint_is_not_authentic(practice):
+    sign_ins(practice, 2)
+    checkpoint = make_checkpoint(practice.database.engine, practice.database.keyring)
+    shorter = {**checkpoint, "heads": {"0": {**checkpoint["heads"]["0"], "sequence": 1}}}
+    assert not checkpoint_is_authentic(shorter, practice.database.keyring)
+    assert not checkpoint_is_authentic(
+        {**checkpoint, "signature": "AAAA"}, practice.database.keyring
+    )
+
+
+def test_concurrent_appends_extend_one_consistent_chain(practice):
+    def sign_in_five_times(_: int) -> None:
+        sign_ins(practice, 5)
+
+    threads = 8 if practice.database.engine.dialect.name == "postgresql" else 4
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(sign_in_five_times, range(threads)))
+    report = verify(practice)
+    assert report.intact and report.events == threads * 5
+    if practice.database.engine.dialect.name == "postgresql":
+        with practice.database.engine.connect() as connection:
+            chains = connection.execute(
+                text("SELECT count(DISTINCT chain) FROM audit_events")
+            ).scalar_one()
+        assert chains > 1  # concurrent writers did not queue behind one chain

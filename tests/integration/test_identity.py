@@ -116,7 +116,7 @@ def test_sign_ins_and_failures_are_audited_without_the_email(practice):
         sign_in(practice, "patient_a", "not the password at all")
     with practice.database.unit_of_work() as uow:
         events = (
-            uow.session.exec(select(models.AuditEvent).order_by(models.AuditEvent.sequence))
+            uow.session.exec(select(models.AuditEvent).order_by(models.AuditEvent.occurred_at))
             .scalars()
             .all()
         )

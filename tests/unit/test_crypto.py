@@ -11,15 +11,18 @@ from portal.backend.crypto import (
     KeyRing,
     KeyUnavailable,
     LocalKeyProvider,
-    new_data_key,
+    key_context,
     sealed_key_version,
 )
 
 
+def ring(provider: LocalKeyProvider, versions=(0, 1)) -> KeyRing:
+    return KeyRing(provider, {v: provider.generate(key_context(v))[1] for v in versions})
+
+
 @pytest.fixture
 def keyring(tmp_path) -> KeyRing:
-    provider = LocalKeyProvider.from_file(tmp_path / "master.key", create=True)
-    return KeyRing(provider, {1: new_data_key(provider, 1)})
+    return ring(LocalKeyProvider.from_file(tmp_path / "master.key", create=True))
 
 
 def test_a_sealed_value_opens_only_in_its_own_place(keyring):
@@ -58,7 +61,7 @@ def test_truncated_or_corrupted_values_fail_clearly_without_their_content(keyrin
 
 def test_new_writes_use_the_newest_key_and_old_values_still_open(keyring):
     old = keyring.seal("t", "c", 1, b"v1")
-    keyring.wrapped_keys[2] = new_data_key(keyring.provider, 2)
+    keyring.wrapped_keys[2] = keyring.provider.generate(key_context(2))[1]
     new = keyring.seal("t", "c", 1, b"v2")
     assert (sealed_key_version(old), sealed_key_version(new)) == (1, 2)
     assert keyring.open("t", "c", 1, old) == b"v1"
@@ -68,8 +71,8 @@ def test_blind_indexes_are_keyed_stable_and_purpose_bound(keyring, tmp_path):
     index = keyring.blind_index("email", "a@b.example")
     assert index == keyring.blind_index("email", "a@b.example")
     assert index != keyring.blind_index("phone", "a@b.example")
-    other = LocalKeyProvider.from_file(tmp_path / "other.key", create=True)
-    assert KeyRing(other, {}).blind_index("email", "a@b.example") != index
+    other = ring(LocalKeyProvider.from_file(tmp_path / "other.key", create=True))
+    assert other.blind_index("email", "a@b.example") != index
     assert len(index) == 32
 
 
@@ -77,16 +80,23 @@ def test_the_key_file_is_private_and_reloads(tmp_path):
     path = tmp_path / "keys" / "master.key"
     provider = LocalKeyProvider.from_file(path, create=True)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    wrapped = new_data_key(provider, 1)
+    plaintext, wrapped = provider.generate(key_context(1))
     again = LocalKeyProvider.from_file(path, create=False)
-    assert again.unwrap(wrapped, 1) == provider.unwrap(wrapped, 1)
+    assert again.unwrap(wrapped, key_context(1)) == plaintext
 
 
 def test_a_wrong_key_cannot_unwrap_data_keys(tmp_path):
     first = LocalKeyProvider.from_file(tmp_path / "a.key", create=True)
     second = LocalKeyProvider.from_file(tmp_path / "b.key", create=True)
     with pytest.raises(KeyUnavailable, match="does not match"):
-        second.unwrap(new_data_key(first, 1), 1)
+        second.unwrap(first.generate(key_context(1))[1], key_context(1))
+
+
+def test_a_wrapped_key_cannot_stand_in_for_another_version(tmp_path):
+    provider = LocalKeyProvider.from_file(tmp_path / "a.key", create=True)
+    _, wrapped = provider.generate(key_context(1))
+    with pytest.raises(KeyUnavailable):
+        provider.unwrap(wrapped, key_context(2))
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from portal.backend.models.audit import AuditEvent
 from portal.backend.models.identity import Role, User, UserSession, UserStatus
-from portal.backend.models.keys import DataKey
+from portal.backend.models.keys import DataKey, ReencryptionProgress
 from portal.backend.models.messaging import (
     Attachment,
     Conversation,
@@ -47,6 +47,7 @@ __all__ = [
     "Practice",
     "Provider",
     "RecordKind",
+    "ReencryptionProgress",
     "Role",
     "User",
     "UserSession",

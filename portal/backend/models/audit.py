@@ -5,19 +5,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index
+from sqlalchemy import BigInteger, Column, Index, SmallInteger
 from sqlmodel import Field, SQLModel
 
 from portal.backend.models.base import instant, new_id
 
 
 class AuditEvent(SQLModel, table=True):
+    """One event of one of several parallel hash chains (`chain`), numbered from 1 in each."""
+
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_tenant_time", "tenant_id", "occurred_at"),
         Index("ix_audit_events_patient_time", "patient_id", "occurred_at"),
     )
 
+    chain: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
     sequence: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     id: uuid.UUID = Field(default_factory=new_id, unique=True)
     tenant_id: uuid.UUID | None = Field(default=None, foreign_key="practices.id")

@@ -1,0 +1,15 @@
+"""boto3 clients configured from settings (region, and an endpoint for a local stand-in)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.backend.config import Settings
+
+
+def client(service: str, config: Settings) -> Any:
+    import boto3
+
+    return boto3.client(
+        service, region_name=config.aws_region, endpoint_url=config.aws_endpoint_url
+    )
