@@ -11,12 +11,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from portal.backend import redaction
 from portal.backend.config import ConfigError, Settings, settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str] | None = None) -> int:
+    redaction.install()
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -35,15 +37,10 @@ def _parser() -> argparse.ArgumentParser:
         "environment variables (see docs/configuration.md).",
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
-
-    def command(name: str, run: Callable[[argparse.Namespace], int], text: str):
-        sub = commands.add_parser(name, help=text, description=text)
-        sub.set_defaults(run=run)
-        return sub
-
-    command("migrate", _migrate, "Create or upgrade the database schema to the latest version.")
-    command("demo", _demo, "Load the demo practice (idempotent: a second run changes nothing).")
-    admin = command(
+    add(commands, "migrate", _migrate, "Create or upgrade the database schema to the latest.")
+    add(commands, "demo", _demo, "Load the demo practice (a second run changes nothing).")
+    admin = add(
+        commands,
         "create-admin",
         _create_admin,
         "Create a practice administrator (and the practice, if there is none yet).",
@@ -56,8 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         default="America/New_York",
         help="IANA time zone of a new practice (default America/New_York)",
     )
-    serve = command(
-        "serve", _serve, "Prepare the database and serve the portal in production mode on one port."
+    serve = add(
+        commands,
+        "serve",
+        _serve,
+        "Prepare the database and serve the portal in production mode on one port.",
     )
     serve.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
     serve.add_argument(
@@ -65,7 +65,60 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load the demo practice and turn on demo mode (PORTAL_DEMO=1)",
     )
+
+    keys = group(commands, "keys", "Manage the keys that encrypt PHI.")
+    add(keys, "status", _keys_status, "Count stored PHI values by key version.")
+    add(keys, "rotate", _keys_rotate, "Create a new data-key version; new writes use it.")
+    reencrypt = add(
+        keys,
+        "reencrypt",
+        _keys_reencrypt,
+        "Re-encrypt every PHI value under the newest key version, in batches; an "
+        "interrupted run resumes where it stopped.",
+    )
+    reencrypt.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
+    add(
+        keys,
+        "rewrap",
+        _keys_rewrap,
+        "Re-wrap the stored keys under the current key-encryption key (a new "
+        "PORTAL_KMS_KEY_ID, or a new local key file). No PHI value changes.",
+    )
+
+    audit = group(commands, "audit", "Verify and checkpoint the audit log.")
+    verify = add(
+        audit,
+        "verify",
+        _audit_verify,
+        "Check the whole audit chain and name the first broken event.",
+    )
+    verify.add_argument(
+        "--checkpoint",
+        help="a checkpoint file or s3://bucket/key to check "
+        "against (finds events deleted from the end)",
+    )
+    checkpoint = add(
+        audit,
+        "checkpoint",
+        _audit_checkpoint,
+        "Write the signed head of the audit chain to a file or s3://bucket/key.",
+    )
+    checkpoint.add_argument(
+        "--to", required=True, dest="destination", help="a new file path, or s3://bucket/key"
+    )
     return parser
+
+
+def add(commands, name: str, run: Callable[[argparse.Namespace], int], text: str):
+    command = commands.add_parser(name, help=text, description=text)
+    command.set_defaults(run=run)
+    return command
+
+
+def group(commands, name: str, text: str):
+    return commands.add_parser(name, help=text, description=text).add_subparsers(
+        title="commands", required=True, metavar="COMMAND"
+    )
 
 
 def _prepare(config: Settings) -> None:
@@ -125,6 +178,110 @@ def _create_admin(args: argparse.Namespace) -> int:
         raise ConfigError(str(error)) from None
     print(f"Created the administrator {args.email}.")
     return 0
+
+
+def _keys_status(args: argparse.Namespace) -> int:
+    from portal.backend import keys
+    from portal.backend.db import database
+
+    _prepare(settings())
+    current = database().keyring.current_version
+    print(f"New writes use key version {current}.")
+    for column, versions in sorted(keys.status(database().engine).items()):
+        counts = ", ".join(f"v{version}: {count}" for version, count in sorted(versions.items()))
+        print(f"  {column}: {counts}")
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from portal.backend import keys
+    from portal.backend.db import database
+
+    _prepare(settings())
+    version = keys.rotate(database().engine, database().keyring)
+    _system_audit("keys.rotate", resource_id=str(version))
+    print(
+        f"Created key version {version}. Running portals use it for new writes within a "
+        "minute; run `portal keys reencrypt` to move existing values to it."
+    )
+    return 0
+
+
+def _keys_reencrypt(args: argparse.Namespace) -> int:
+    from portal.backend import keys
+    from portal.backend.db import database
+
+    _prepare(settings())
+    report = keys.reencrypt(database().engine, database().keyring, batch_size=args.batch_size)
+    _system_audit("keys.reencrypt", resource_id=str(database().keyring.current_version))
+    print(
+        f"Re-encrypted {report.rows_resealed} rows in {report.batches} batches; every PHI "
+        f"value now uses key version {database().keyring.current_version}."
+    )
+    return 0
+
+
+def _keys_rewrap(args: argparse.Namespace) -> int:
+    from portal.backend import keys
+    from portal.backend.db import database
+
+    config = settings()
+    _prepare(config)
+    db = database()
+    if config.key_provider == "local":
+        retired = keys.rewrap_local_key_file(db.engine, db.keyring, config.key_file)
+        message = f"Re-wrapped the keys under a new key file; the old one is kept as {retired}."
+    else:
+        count = keys.rewrap(db.engine, db.keyring, keys.key_provider(config))
+        message = f"Re-wrapped {count} keys under the KMS key {config.kms_key_id}."
+    _system_audit("keys.rewrap")
+    print(message + " Back up the new key material now.")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from portal.backend.audit import checkpoint_is_authentic, verify_chain
+    from portal.backend.checkpoints import load_checkpoint
+    from portal.backend.db import database
+
+    config = settings()
+    _prepare(config)
+    checkpoint = load_checkpoint(args.checkpoint, config) if args.checkpoint else None
+    if checkpoint is not None and not checkpoint_is_authentic(checkpoint, database().keyring):
+        print(
+            "The checkpoint's signature is not valid; it was not made by this portal or "
+            "it was altered.",
+            file=sys.stderr,
+        )
+        return 1
+    report = verify_chain(database().engine, database().keyring, checkpoint)
+    _system_audit("audit.verify", outcome="success" if report.intact else "failure")
+    print(report, file=sys.stdout if report.intact else sys.stderr)
+    return 0 if report.intact else 1
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    from portal.backend.audit import make_checkpoint
+    from portal.backend.checkpoints import save_checkpoint
+    from portal.backend.db import database
+
+    config = settings()
+    _prepare(config)
+    checkpoint = make_checkpoint(database().engine, database().keyring)
+    save_checkpoint(checkpoint, args.destination, config)
+    _system_audit("audit.checkpoint")
+    chains = len(checkpoint["heads"])
+    print(f"Wrote a signed checkpoint of {chains} chain heads to {args.destination}.")
+    return 0
+
+
+def _system_audit(action: str, **details: str) -> None:
+    """Record an operator's command in the audit log (the actor is the system)."""
+    from portal.backend.db import database
+
+    with database().unit_of_work() as uow:
+        uow.audit.record(None, action, resource_type="system", **details)
+        uow.commit()
 
 
 def _serve(args: argparse.Namespace) -> int:

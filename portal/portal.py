@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal.backend import redaction
+from portal.backend.api import create_api
+from portal.backend.api.headers import SecurityHeaders
+from portal.backend.config import settings
 from portal.errors import handle_backend_exception
 from portal.layout import PAGES
 from portal.pages import not_found  # noqa: F401  (pages register themselves)
@@ -12,10 +16,15 @@ from portal.pages.auth import sign_in  # noqa: F401
 from portal.pages.patient import home as patient_home  # noqa: F401
 from portal.pages.provider import home as provider_home  # noqa: F401
 
+redaction.install()
 app = rx.App(
     stylesheets=["/portal.css"],
     html_lang="en",
     backend_exception_handler=handle_backend_exception,
+    api_transformer=[
+        create_api(),
+        lambda asgi: SecurityHeaders(asgi, https=settings().secure_cookies),
+    ],
 )
 for page in PAGES:
     app.add_page(**page)

@@ -24,6 +24,7 @@ from portal.backend.crypto import KeyRing
 from portal.backend.keys import load_keyring, refresh_keyring
 from portal.backend.models.base import KEYRING
 from portal.backend.security.principal import Principal, Role
+from portal.backend.storage import FileStore, file_store
 
 Row = TypeVar("Row", bound=SQLModel)
 KEY_REFRESH_SECONDS = 60
@@ -75,6 +76,7 @@ class UnitOfWork:
         self.session = Session(self._database.engine, expire_on_commit=False)
         self.session.info[KEYRING] = self._database.keyring
         self.keyring = self._database.keyring
+        self.files = self._database.files
         self.audit = AuditLog(self.session, self.keyring)
         self.practices = Repository(self.session, models.Practice)
         self.users = Repository(self.session, models.User)
@@ -88,6 +90,7 @@ class UnitOfWork:
         self.conversations = Repository(self.session, models.Conversation)
         self.messages = Repository(self.session, models.Message)
         self.records = Repository(self.session, models.MedicalRecord)
+        self.attachments = Repository(self.session, models.Attachment)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -102,6 +105,7 @@ class Database:
         self.settings = config
         self.engine = make_engine(config.database_url)
         self._keyring: KeyRing | None = None
+        self._files: FileStore | None = None
         self._keys_checked = 0.0
         self._keys_lock = threading.Lock()
 
@@ -118,6 +122,12 @@ class Database:
                 refresh_keyring(self.engine, self._keyring)
                 self._keys_checked = now
             return self._keyring
+
+    @property
+    def files(self) -> FileStore:
+        if self._files is None:
+            self._files = file_store(self.settings, self.keyring)
+        return self._files
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)

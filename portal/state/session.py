@@ -12,10 +12,10 @@ import reflex as rx
 from portal import routes
 from portal.backend.config import settings
 from portal.backend.security.principal import Principal, Role
+from portal.backend.security.tokens import SESSION_COOKIE
 from portal.backend.services import identity
 from portal.state.base import clear_screens, run_service
 
-SESSION_COOKIE = "portal_session"
 # Navigating with a full page load and a cleared sessionStorage gives the tab a fresh Reflex
 # token, so nothing of the signed-out state can be reached again with the old one.
 RELOAD_SIGNED_OUT = (

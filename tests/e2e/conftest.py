@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from portal.backend.demo import DEMO_PATIENT_EMAIL
+from portal.backend.demo.people import PATIENTS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,6 +33,11 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 START_TIMEOUT_SECONDS = 900
+# Demo patients' surnames (six letters or more, so ciphertext cannot match one by chance) and
+# the demo patient's email: none may be readable in the data folder or the server's log.
+PHI_MARKERS = [last.encode() for _first, last, *_ in PATIENTS if len(last) >= 6] + [
+    DEMO_PATIENT_EMAIL.encode()
+]
 # Tracebacks, ERROR-level records, and the portal's own "error <reference>" lines.
 ERROR_LINE = re.compile(r"Traceback|\bERROR\b|\bException\b|\berror [0-9a-f]{12}\b")
 
@@ -58,11 +66,18 @@ def _wait_until_serving(base: str, server: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def portal_url(tmp_path_factory) -> Iterator[str]:
+def portal_data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("e2e-data")
+
+
+@pytest.fixture(scope="session")
+def portal_url(portal_data_dir: Path) -> Iterator[str]:
+    """The portal's address. After the session: the server must have logged no error, and
+    neither its log nor anything it stored may hold a demo patient's PHI in plaintext."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    data_dir = tmp_path_factory.mktemp("e2e-data")
-    log = data_dir / "server.log"
+    data_dir = portal_data_dir
+    log = data_dir.parent / f"{data_dir.name}-server.log"
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PUBLIC_URL=base)
     started = time.monotonic()
@@ -87,6 +102,13 @@ def portal_url(tmp_path_factory) -> Iterator[str]:
             os.killpg(server.pid, signal.SIGKILL)
     errors = [line for line in log.read_text().splitlines() if ERROR_LINE.search(line)]
     assert not errors, "the portal logged errors:\n" + "\n".join(errors[:20])
+    leaks = [
+        str(path)
+        for path in [log, *data_dir.rglob("*")]
+        if path.is_file() and any(marker in path.read_bytes() for marker in PHI_MARKERS)
+    ]
+    assert not leaks, f"demo PHI in plaintext in: {leaks}"
+    assert not (PROJECT_ROOT / ".states").exists(), "Reflex state was written to disk"
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ migrated with Alembic, and emptied between tests.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,15 +58,50 @@ def migrated_postgres(postgres_url: str) -> str:
     return postgres_url
 
 
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """A local stand-in for S3, KMS and SES (moto's standalone server), for boto3 over HTTP."""
+    from moto.server import ThreadedMotoServer
+
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        os.environ.setdefault(name, value)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def new_kms_key(moto_url: str) -> str:
+    import boto3
+
+    kms = boto3.client("kms", endpoint_url=moto_url, region_name="us-east-1")
+    return kms.create_key(Description="portal test key")["KeyMetadata"]["KeyId"]
+
+
+@pytest.fixture
+def extra_settings() -> dict[str, str]:
+    """Settings a test module adds to the database fixture's (override it to change them)."""
+    return {}
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path: Path) -> Iterator[Database]:
-    """A migrated, empty database with its own key file."""
+def database(request, tmp_path: Path, extra_settings: dict[str, str]) -> Iterator[Database]:
+    """A migrated, empty database with its own keys."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'portal.db'}"
         migrate(url)
     else:
         url = request.getfixturevalue("migrated_postgres")
-    settings = load_settings({"PORTAL_DATA_DIR": str(tmp_path), "DATABASE_URL": url})
+    settings = load_settings(
+        {"PORTAL_DATA_DIR": str(tmp_path), "DATABASE_URL": url, **extra_settings}
+    )
     db = Database(settings)
     yield db
     if request.param == "postgresql":

@@ -17,6 +17,7 @@ from portal.backend.services.identity import normalize_email
 PASSWORD = "a long enough test passphrase"
 _PASSWORD_HASH = hash_password(PASSWORD)
 CANARY = "ZZCANARY"
+PDF = f"%PDF-1.4\nlab value {CANARY} 5.9 mmol/L\n%%EOF\n".encode()
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Practice:
     appointment_b: uuid.UUID
     conversation_a: uuid.UUID
     conversation_b: uuid.UUID
+    attachment_a: uuid.UUID
+    attachment_b: uuid.UUID
     emails: dict[str, str]
 
 
@@ -119,7 +122,8 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
             add(row)
             return row.id
 
-        def conversation(p: models.Patient, subject: str) -> uuid.UUID:
+        def conversation(p: models.Patient, subject: str) -> tuple[uuid.UUID, uuid.UUID]:
+            """A question and an answer with a PDF; returns the conversation and attachment."""
             row = models.Conversation(
                 tenant_id=tenant,
                 patient_id=p.id,
@@ -137,13 +141,24 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
                     body=f"question {CANARY}",
                 )
             )
-            add(
-                models.Message(
-                    tenant_id=tenant, conversation_id=row.id, from_patient=False, body="answer"
-                )
+            answer = models.Message(
+                tenant_id=tenant, conversation_id=row.id, from_patient=False, body="answer"
             )
-            return row.id
+            add(answer)
+            uow.session.flush()
+            attachment = models.Attachment(
+                tenant_id=tenant,
+                message_id=answer.id,
+                content_type="application/pdf",
+                storage_key=uow.files.put(PDF, "application/pdf"),
+                size_bytes=len(PDF),
+                filename=f"Results {CANARY}.pdf",
+            )
+            add(attachment)
+            return row.id, attachment.id
 
+        conversation_a, attachment_a = conversation(patient_a, f"subject {CANARY}")
+        conversation_b, attachment_b = conversation(patient_b, "Patient B's private subject")
         fixture = Practice(
             database=database,
             tenant_id=tenant,
@@ -153,8 +168,10 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
             care_team_id=team.id,
             appointment_a=appointment(patient_a, now + timedelta(days=3)),
             appointment_b=appointment(patient_b, noon),
-            conversation_a=conversation(patient_a, f"subject {CANARY}"),
-            conversation_b=conversation(patient_b, "Patient B's private subject"),
+            conversation_a=conversation_a,
+            conversation_b=conversation_b,
+            attachment_a=attachment_a,
+            attachment_b=attachment_b,
             emails=emails,
         )
         uow.commit()

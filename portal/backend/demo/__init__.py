@@ -17,10 +17,12 @@ from sqlalchemy import select
 
 from portal.backend.db import UnitOfWork
 from portal.backend.demo import labs, people
+from portal.backend.demo.documents import one_page_pdf
 from portal.backend.models import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    Attachment,
     AvailabilityRule,
     CareTeam,
     CareTeamMember,
@@ -52,6 +54,11 @@ APPOINTMENT_TYPES = [
     ("Annual physical", Modality.IN_PERSON, 45),
     ("Video visit", Modality.VIDEO, 20),
     ("Phone consultation", Modality.PHONE, 15),
+]
+INSTRUCTIONS = [
+    "Follow the advice in our message.",
+    "Call the practice if your symptoms get worse.",
+    "In an emergency, call 911.",
 ]
 FOLLOW_UP = "Thank you. One more question: should I take it with food or on an empty stomach?"
 VISIT_REASONS = [
@@ -391,7 +398,7 @@ class _DemoBuilder:
                 )
             )
             reply_read = thread_index > 0 or rng.random() < 0.3
-            self.add(
+            reply = self.add(
                 Message(
                     tenant_id=self.practice.id,
                     conversation_id=conversation.id,
@@ -401,6 +408,7 @@ class _DemoBuilder:
                     read_at=answered + timedelta(hours=2) if reply_read else None,
                 )
             )
+            self._attach_instructions(reply, subject)
             if reply_read and rng.random() < 0.5:
                 follow_up = min(answered + timedelta(hours=rng.randint(3, 30)), self.now)
                 conversation.last_message_at = follow_up
@@ -414,6 +422,21 @@ class _DemoBuilder:
                         sent_at=follow_up,
                     )
                 )
+
+    def _attach_instructions(self, message: Message, subject: str) -> None:
+        """The care team's reply carries a short PDF, stored encrypted like any upload."""
+        pdf = one_page_pdf([self.practice.name, f"Re: {subject}", "", *INSTRUCTIONS])
+        self.uow.session.flush()
+        self.add(
+            Attachment(
+                tenant_id=self.practice.id,
+                message_id=message.id,
+                storage_key=self.uow.files.put(pdf, "application/pdf"),
+                content_type="application/pdf",
+                size_bytes=len(pdf),
+                filename="Care team instructions.pdf",
+            )
+        )
 
     def _labs(self, patient, provider, *, reports: int) -> None:
         rng = self.random

@@ -13,3 +13,7 @@ def new_token() -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# The cookie that carries a browser's session token, for pages and HTTP routes alike.
+SESSION_COOKIE = "portal_session"

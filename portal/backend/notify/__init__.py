@@ -1,0 +1,1 @@
+"""Notifications: PHI-free templates, the outbox, and the channels that deliver it."""

@@ -1,0 +1,123 @@
+"""Every message the portal can send by email, SMS or in-app, and the only values it may carry.
+
+A template declares its parameters, and each parameter has a kind that cannot hold PHI: the
+practice's name, a date or a time (never what the appointment is for, or with whom), a number
+of minutes, or a link into the portal. Rendering refuses any other parameter, so a caller
+cannot slip a name, a message text or a result value into a notification.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    APPOINTMENT_REMINDER = "appointment_reminder"
+    APPOINTMENT_CHANGE = "appointment_change"
+    NEW_MESSAGE = "new_message"
+    NEW_RESULT = "new_result"
+    ACCOUNT = "account"
+
+
+PARAMETER_KINDS = {
+    "practice": re.compile(r"[\w .,'&()-]{1,120}"),
+    "date": re.compile(
+        r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) \d{1,2} "
+        r"[A-Z][a-z]+ \d{4}"
+    ),
+    "time": re.compile(r"\d{1,2}:\d{2} (AM|PM)"),
+    "minutes": re.compile(r"\d{1,4}"),
+    "link": re.compile(r"https?://[\w.:-]+(/[\w/.-]*)?(\?[\w=&-]*)?"),
+}
+
+
+class TemplateMisuse(Exception):
+    """A template was given a parameter it does not declare, or a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    category: Category
+    subject: str
+    text: str
+
+    @property
+    def parameters(self) -> frozenset[str]:
+        return frozenset(re.findall(r"{(\w+)}", self.subject + self.text))
+
+    def render(self, **values: str) -> tuple[str, str]:
+        """(subject, text) with the values filled in; refuses anything undeclared."""
+        if set(values) != self.parameters:
+            raise TemplateMisuse(f"{self.id} takes exactly {sorted(self.parameters)}")
+        for name, value in values.items():
+            if not PARAMETER_KINDS[name].fullmatch(value):
+                raise TemplateMisuse(f"{self.id}: the {name} value has the wrong form")
+        return self.subject.format(**values), self.text.format(**values)
+
+
+TEMPLATES = {
+    template.id: template
+    for template in (
+        Template(
+            "new_message",
+            Category.NEW_MESSAGE,
+            "New message from {practice}",
+            "You have a new message from your care team at {practice}. Sign in to read it: {link}",
+        ),
+        Template(
+            "new_result",
+            Category.NEW_RESULT,
+            "A new result is available",
+            "A new result is available in your {practice} patient portal. "
+            "Sign in to view it: {link}",
+        ),
+        Template(
+            "appointment_reminder",
+            Category.APPOINTMENT_REMINDER,
+            "Appointment reminder",
+            "Reminder: you have an appointment with {practice} on {date} at {time}. "
+            "Details: {link}",
+        ),
+        Template(
+            "appointment_booked",
+            Category.APPOINTMENT_CHANGE,
+            "Appointment booked",
+            "Your appointment with {practice} on {date} at {time} is booked. Details: {link}",
+        ),
+        Template(
+            "appointment_changed",
+            Category.APPOINTMENT_CHANGE,
+            "Appointment changed",
+            "Your appointment with {practice} is now on {date} at {time}. Details: {link}",
+        ),
+        Template(
+            "appointment_cancelled",
+            Category.APPOINTMENT_CHANGE,
+            "Appointment cancelled",
+            "Your appointment with {practice} on {date} at {time} was cancelled. Details: {link}",
+        ),
+        Template(
+            "account_locked",
+            Category.ACCOUNT,
+            "Your portal account is locked",
+            "Your {practice} portal account was locked after several failed sign-ins. It "
+            "unlocks in {minutes} minutes. If this was not you, call the practice.",
+        ),
+        Template(
+            "invitation",
+            Category.ACCOUNT,
+            "Your invitation to the {practice} patient portal",
+            "{practice} invites you to its patient portal. Set up your account: {link}",
+        ),
+        Template(
+            "password_reset",
+            Category.ACCOUNT,
+            "Choose a new password",
+            "Use this link within {minutes} minutes to choose a new password for your "
+            "{practice} portal account: {link}",
+        ),
+    )
+}
