@@ -146,3 +146,22 @@ def test_concurrent_appends_extend_one_consistent_chain(practice):
                 text("SELECT count(DISTINCT chain) FROM audit_events")
             ).scalar_one()
         assert chains > 1  # concurrent writers did not queue behind one chain
+
+
+def test_checkpoints_are_kept_in_a_file_or_on_s3(practice, moto_url, tmp_path):
+    import boto3
+
+    from portal.backend.checkpoints import load_checkpoint, save_checkpoint
+    from portal.backend.config import ConfigError, load_settings
+
+    sign_ins(practice, 2)
+    checkpoint = make_checkpoint(practice.database.engine, practice.database.keyring)
+    config = load_settings({"PORTAL_AWS_ENDPOINT_URL": moto_url})
+    boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1").create_bucket(
+        Bucket="audit-checkpoints"
+    )
+    for place in (str(tmp_path / "head.json"), "s3://audit-checkpoints/2026/head.json"):
+        save_checkpoint(checkpoint, place, config)
+        assert load_checkpoint(place, config) == checkpoint
+    with pytest.raises(ConfigError, match="never overwritten"):
+        save_checkpoint(checkpoint, str(tmp_path / "head.json"), config)

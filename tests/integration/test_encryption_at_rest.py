@@ -68,3 +68,22 @@ def test_a_bulk_statement_cannot_write_plaintext_phi(practice):
 
 def _db_id(practice, row_id):
     return row_id if practice.database.engine.dialect.name == "postgresql" else row_id.hex
+
+
+def test_one_account_per_email_is_enforced_on_the_blind_index(practice):
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.backend.services.identity import normalize_email
+
+    email = practice.emails["patient_a"].upper()
+    with practice.database.unit_of_work() as uow, pytest.raises(IntegrityError):
+        uow.session.add(
+            models.User(
+                tenant_id=practice.tenant_id,
+                role="patient",
+                email=email,
+                display_name="Copy",
+                email_index=uow.keyring.blind_index("email", normalize_email(email)),
+            )
+        )
+        uow.session.flush()
