@@ -7,17 +7,14 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from portal.backend import migrations
 from portal.backend.config import load_settings
 from portal.backend.db import Database
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -32,12 +29,7 @@ def postgres_database() -> Iterator[Database]:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        config = Config(str(PROJECT_ROOT / "alembic.ini"))
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        engine.dispose()
+        migrations.upgrade(url)
         with tempfile.TemporaryDirectory() as data_dir:
             database = Database(load_settings({"PORTAL_DATA_DIR": data_dir, "DATABASE_URL": url}))
             yield database

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from portal.backend import redaction
 from portal.backend.config import ConfigError, Settings, settings
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from portal.backend.migrations import PROJECT_ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,16 +123,11 @@ def group(commands, name: str, text: str):
 def _prepare(config: Settings) -> None:
     """Check the data folder and the database, then bring the schema up to date."""
     _ensure_writable(config.data_dir)
-    from alembic import command
-    from alembic.config import Config
-
+    from portal.backend import migrations
     from portal.backend.db import check_connection, database
 
     check_connection(database().engine)
-    alembic = Config(str(PROJECT_ROOT / "alembic.ini"))
-    with database().engine.begin() as connection:
-        alembic.attributes["connection"] = connection
-        command.upgrade(alembic, "head")
+    migrations.upgrade(config.database_url)
     database().keyring.open_all()  # a wrong or missing key file stops start-up, not a request
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from functools import cache
+from functools import cache, partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, func, select
@@ -139,12 +139,12 @@ def database() -> Database:
     return Database(settings())
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, foreign_keys=enforce_foreign_keys))
         event.listen(engine, "begin", _begin_immediate)
         return engine
     engine = create_engine(
@@ -168,10 +168,10 @@ def _rollback_if_unfinished(connection: Any, _record: Any, reset_state: Any) -> 
         connection.rollback()
 
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(connection: Any, _record: Any, *, foreign_keys: bool) -> None:
     connection.isolation_level = None  # SQLAlchemy's "begin" event starts transactions instead
     cursor = connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from portal.backend import migrations
 from portal.backend.config import load_settings
 from portal.backend.db import Database
 from tests.integration.factories import Practice, build_practice
@@ -28,15 +27,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-
-
-def migrate(url: str) -> None:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +44,7 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def migrated_postgres(postgres_url: str) -> str:
-    migrate(postgres_url)
+    migrations.upgrade(postgres_url)
     return postgres_url
 
 
@@ -96,7 +86,7 @@ def database(request, tmp_path: Path, extra_settings: dict[str, str]) -> Iterato
     """A migrated, empty database with its own keys."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'portal.db'}"
-        migrate(url)
+        migrations.upgrade(url)
     else:
         url = request.getfixturevalue("migrated_postgres")
     settings = load_settings(

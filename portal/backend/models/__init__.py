@@ -1,7 +1,16 @@
 """Every table, imported here so that Alembic and the unit of work see them all."""
 
 from portal.backend.models.audit import AuditEvent
-from portal.backend.models.identity import Role, User, UserSession, UserStatus
+from portal.backend.models.identity import (
+    AccountToken,
+    RecoveryCode,
+    Role,
+    SignInAttempt,
+    TokenPurpose,
+    User,
+    UserSession,
+    UserStatus,
+)
 from portal.backend.models.keys import DataKey, ReencryptionProgress
 from portal.backend.models.messaging import (
     Attachment,
@@ -25,6 +34,7 @@ from portal.backend.models.scheduling import (
 
 __all__ = [
     "ACTIVE_APPOINTMENT_STATUSES",
+    "AccountToken",
     "Appointment",
     "AppointmentStatus",
     "AppointmentType",
@@ -47,8 +57,11 @@ __all__ = [
     "Practice",
     "Provider",
     "RecordKind",
+    "RecoveryCode",
     "ReencryptionProgress",
     "Role",
+    "SignInAttempt",
+    "TokenPurpose",
     "User",
     "UserSession",
     "UserStatus",

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import Index
 from sqlmodel import Field
 
-from portal.backend.models.base import TenantTable, instant
+from portal.backend.models.base import TenantTable, instant, phi
 
 
 class Notification(TenantTable, table=True):
-    """Templates take only non-PHI parameters, so `parameters` is stored in the clear."""
+    """Templates take only non-PHI parameters; they are sealed anyway because a link may hold
+    a single-use token. The recipient's address is contact information, so it is sealed too."""
 
     __tablename__ = "notifications"
     __table_args__ = (
@@ -20,11 +21,12 @@ class Notification(TenantTable, table=True):
         Index("ix_notifications_user_unread", "user_id", "channel", "read_at"),
     )
 
-    user_id: uuid.UUID = Field(foreign_key="users.id")
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    recipient: str | None = phi()
     category: str = Field(max_length=32)
     channel: str = Field(max_length=16)
     template_id: str = Field(max_length=64)
-    parameters: dict = Field(default_factory=dict, sa_type=JSON)
+    parameters: dict = phi("json", required=True)
     idempotency_key: str = Field(max_length=200, unique=True)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0

@@ -15,6 +15,8 @@ class Practice(Table, table=True):
     name: str = Field(max_length=200)
     slug: str = Field(max_length=64, unique=True)
     time_zone: str = Field(max_length=64)
+    idle_timeout_minutes: int = 15
+    patient_self_registration: bool = False
     created_at: datetime = instant()
 
 
