@@ -65,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
         help="load the demo practice and turn on demo mode (PORTAL_DEMO=1)",
     )
 
+    code = add(
+        commands,
+        "demo-code",
+        _demo_code,
+        "Print the current authenticator code of a demo account (demo mode only).",
+    )
+    code.add_argument("email", help="a demo account's email address")
+
     keys = group(commands, "keys", "Manage the keys that encrypt PHI.")
     add(keys, "status", _keys_status, "Count stored PHI values by key version.")
     add(keys, "rotate", _keys_rotate, "Create a new data-key version; new writes use it.")
@@ -149,6 +157,19 @@ def _load_demo() -> None:
 
     created = load_demo(uow=database().unit_of_work())
     print("Loaded the demo practice." if created else "The demo practice is already loaded.")
+
+
+def _demo_code(args: argparse.Namespace) -> int:
+    from portal.backend.db import database
+    from portal.backend.demo import NotADemo, demo_code
+
+    _prepare(settings())
+    try:
+        code, seconds = demo_code(args.email, uow=database().unit_of_work())
+    except NotADemo as refusal:
+        raise ConfigError(str(refusal)) from None
+    print(f"{code}  (valid for {seconds} more seconds)")
+    return 0
 
 
 def _create_admin(args: argparse.Namespace) -> int:

@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('created_by_user_id', sa.Uuid(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['tenant_id'], ['practices.id'], ),
@@ -57,8 +58,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['practices.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code_hash')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recovery_codes_tenant_id'), ['tenant_id'], unique=False)
@@ -86,6 +86,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('reauthenticated_at', sa.DateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('pending_totp_secret', sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column('mfa_enrolled_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True))
 
@@ -97,6 +98,7 @@ def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('password_changed_at')
         batch_op.drop_column('mfa_enrolled_at')
+        batch_op.drop_column('pending_totp_secret')
 
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_column('reauthenticated_at')

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError
 IDLE_TIMEOUT_RANGE = (15, 30)
 KEY_PROVIDERS = ("local", "aws-kms")
 STORAGE_BACKENDS = ("local", "s3")
-EMAIL_CHANNELS = ("outbox",)
+EMAIL_CHANNELS = ("outbox", "smtp")
 SMS_CHANNELS = ("outbox",)
 
 
@@ -46,6 +46,9 @@ class Settings:
     idle_timeout_minutes: int
     absolute_session_hours: int
     demo: bool
+    demo_idle_timeout_seconds: int | None
+    email_sender: str
+    smtp_url: str | None
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,6 +74,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     public_url = _origin(env.get("PORTAL_PUBLIC_URL", "http://localhost:3000"), "PORTAL_PUBLIC_URL")
     key_provider = _choice(env, "PORTAL_KEY_PROVIDER", KEY_PROVIDERS)
     storage = _choice(env, "PORTAL_STORAGE", STORAGE_BACKENDS)
+    email_channel = _choice(env, "PORTAL_EMAIL", EMAIL_CHANNELS)
+    demo = _flag(env, "PORTAL_DEMO")
     return Settings(
         data_dir=data_dir,
         database_url=_database_url(database_url),
@@ -88,7 +93,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         upload_max_bytes=_int_in_range(env, "PORTAL_UPLOAD_MAX_MB", default=10, bounds=(1, 100))
         * 1024
         * 1024,
-        email_channel=_choice(env, "PORTAL_EMAIL", EMAIL_CHANNELS),
+        email_channel=email_channel,
         sms_channel=_choice(env, "PORTAL_SMS", SMS_CHANNELS),
         idle_timeout_minutes=_int_in_range(
             env, "PORTAL_IDLE_TIMEOUT_MINUTES", default=15, bounds=IDLE_TIMEOUT_RANGE
@@ -96,7 +101,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         absolute_session_hours=_int_in_range(
             env, "PORTAL_SESSION_HOURS", default=12, bounds=(1, 12)
         ),
-        demo=_flag(env, "PORTAL_DEMO"),
+        demo=demo,
+        demo_idle_timeout_seconds=_demo_idle_timeout(env, demo),
+        email_sender=env.get("PORTAL_EMAIL_FROM", "Patient portal <portal@localhost>"),
+        smtp_url=_required_with(
+            env, "PORTAL_SMTP_URL", email_channel == "smtp", "PORTAL_EMAIL=smtp"
+        ),
     )
 
 
@@ -144,6 +154,15 @@ def _allowed_origins(value: str | None, public_url: str) -> tuple[str, ...]:
     if "//localhost:" in public_url:
         origins.append(public_url.replace("//localhost:", "//127.0.0.1:"))
     return tuple(origins)
+
+
+def _demo_idle_timeout(env: Mapping[str, str], demo: bool) -> int | None:
+    """A short idle timeout in seconds, for demonstrations and tests of the timeout itself."""
+    if not env.get("PORTAL_DEMO_IDLE_TIMEOUT_SECONDS"):
+        return None
+    if not demo:
+        raise ConfigError("PORTAL_DEMO_IDLE_TIMEOUT_SECONDS only works with PORTAL_DEMO=1.")
+    return _int_in_range(env, "PORTAL_DEMO_IDLE_TIMEOUT_SECONDS", default=0, bounds=(20, 1800))
 
 
 def _required_with(env: Mapping[str, str], name: str, needed: bool, because: str) -> str | None:

@@ -13,7 +13,7 @@ from portal import routes
 from portal.backend.config import settings
 from portal.backend.security.principal import Principal, Role
 from portal.backend.security.tokens import SESSION_COOKIE
-from portal.backend.services import identity
+from portal.backend.services import sessions
 from portal.state.base import clear_screens, run_service
 
 # Navigating with a full page load and a cleared sessionStorage gives the tab a fresh Reflex
@@ -34,7 +34,7 @@ class SessionState(rx.State):
     _principal: Principal | None = None
 
     async def _resolve(self) -> Principal | None:
-        self._principal = await run_service(self, identity.resolve_session, self.session_token)
+        self._principal = await run_service(self, sessions.resolve_session, self.session_token)
         self.role = self._principal.role.value if self._principal else ""
         return self._principal
 
@@ -53,7 +53,7 @@ class SessionState(rx.State):
     async def sign_out(self):
         principal = await self._resolve()
         if principal is not None:
-            await run_service(self, identity.sign_out, principal)
+            await run_service(self, sessions.sign_out, principal)
         await self._forget()
         return rx.call_script(RELOAD_SIGNED_OUT)
 

@@ -105,3 +105,16 @@ def database(request, tmp_path: Path, extra_settings: dict[str, str]) -> Iterato
 def practice(database: Database) -> Practice:
     """Two patients, a provider and an admin in one practice (see `factories.PracticeFixture`)."""
     return build_practice(database)
+
+
+@pytest.fixture(autouse=True)
+def fresh_clock_and_settings() -> Iterator[None]:
+    """Each test starts with the real time and settings read from its environment."""
+    from portal.backend import clock
+    from portal.backend.config import settings
+
+    clock.reset()
+    settings.cache_clear()
+    yield
+    clock.reset()
+    settings.cache_clear()

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 from portal.backend import models
 from portal.backend.db import Database
 from portal.backend.models.base import utcnow
+from portal.backend.security import totp
 from portal.backend.security.passwords import hash_password
-from portal.backend.security.principal import Role
-from portal.backend.services.identity import normalize_email
+from portal.backend.security.principal import Principal, Role
+from portal.backend.services.sessions import open_session
+from portal.backend.services.sign_in import normalize_email
 
 PASSWORD = "a long enough test passphrase"
 _PASSWORD_HASH = hash_password(PASSWORD)
@@ -35,6 +37,19 @@ class Practice:
     attachment_a: uuid.UUID
     attachment_b: uuid.UUID
     emails: dict[str, str]
+    secrets: dict[str, str]
+    user_ids: dict[str, uuid.UUID]
+
+    def principal(self, who: str) -> Principal:
+        """A signed-in principal for `who`, without going through the sign-in steps."""
+        with self.database.unit_of_work() as uow:
+            signed_in = open_session(uow, uow.session.get(models.User, self.user_ids[who]))
+            uow.commit()
+            return signed_in.principal
+
+    def code(self, who: str, *, steps_ahead: int = 0) -> str:
+        """The authenticator code `who` would read now (or a later step's)."""
+        return totp.code_for(self.secrets[who], totp.current_step() + steps_ahead)
 
 
 def build_practice(database: Database, *, slug: str = "test-practice") -> Practice:
@@ -51,6 +66,9 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
             "admin": f"admin@{slug}.example",
         }
 
+        secrets: dict[str, str] = {}
+        user_ids: dict[str, uuid.UUID] = {}
+
         def user(role: Role, key: str, name: str) -> models.User:
             row = models.User(
                 tenant_id=tenant,
@@ -59,9 +77,12 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
                 display_name=name,
                 email_index=uow.keyring.blind_index("email", normalize_email(emails[key])),
                 password_hash=_PASSWORD_HASH,
+                totp_secret=secrets.setdefault(key, totp.new_secret()),
+                mfa_enrolled_at=utcnow(),
             )
             add(row)
             uow.session.flush()
+            user_ids[key] = row.id
             return row
 
         team = models.CareTeam(tenant_id=tenant, name="Team")
@@ -173,6 +194,8 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
             attachment_a=attachment_a,
             attachment_b=attachment_b,
             emails=emails,
+            secrets=secrets,
+            user_ids=user_ids,
         )
         uow.commit()
         return fixture

@@ -12,14 +12,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from portal.backend.audit import checkpoint_is_authentic, make_checkpoint, verify_chain
-from portal.backend.services import identity
-from tests.integration.factories import PASSWORD
 
 
 def sign_ins(practice, count: int) -> None:
-    for index in range(count):
-        who = ("patient_a", "provider", "admin")[index % 3]
-        identity.sign_in(practice.emails[who], PASSWORD, uow=practice.database.unit_of_work())
+    """`count` audited actions, each in its own transaction, as services write them."""
+    for _ in range(count):
+        with practice.database.unit_of_work() as uow:
+            uow.audit.record(None, "test.action", tenant_id=practice.tenant_id)
+            uow.commit()
 
 
 def verify(practice, checkpoint=None):

@@ -12,7 +12,7 @@ import subprocess
 from sqlalchemy.engine import make_url
 
 from portal.backend import models
-from portal.backend.services import home, identity
+from portal.backend.services import home, sessions, sign_in
 from portal.backend.services.files import download_attachment
 from tests.integration.factories import CANARY, PASSWORD
 
@@ -42,19 +42,31 @@ def exercise(practice) -> None:
             )
         )
         uow.commit()
-    principals = {
-        who: identity.sign_in(practice.emails[who], PASSWORD, uow=database.unit_of_work()).principal
-        for who in ("patient_a", "provider", "admin")
-    }
-    home.patient_home(principals["patient_a"], uow=database.unit_of_work())
-    home.provider_today(principals["provider"], uow=database.unit_of_work())
-    home.admin_overview(principals["admin"], uow=database.unit_of_work())
-    download_attachment(principals["patient_a"], practice.attachment_a, uow=database.unit_of_work())
-    with contextlib.suppress(identity.SignInRefused):
-        identity.sign_in(
-            practice.emails["patient_a"], "wrong password here", uow=database.unit_of_work()
+    challenge = sign_in.begin_sign_in(
+        practice.emails["patient_a"], PASSWORD, client="192.0.2.7", uow=database.unit_of_work()
+    )
+    patient = sign_in.complete_sign_in(
+        challenge.token,
+        practice.code("patient_a"),
+        client="192.0.2.7",
+        device="Firefox on Linux",
+        uow=database.unit_of_work(),
+    ).principal
+    home.patient_home(patient, uow=database.unit_of_work())
+    home.provider_today(practice.principal("provider"), uow=database.unit_of_work())
+    home.admin_overview(practice.principal("admin"), uow=database.unit_of_work())
+    download_attachment(patient, practice.attachment_a, uow=database.unit_of_work())
+    decoy = sign_in.begin_sign_in(
+        practice.emails["patient_a"],
+        "wrong password here",
+        client="192.0.2.7",
+        uow=database.unit_of_work(),
+    )
+    with contextlib.suppress(sign_in.SignInFailed):
+        sign_in.complete_sign_in(
+            decoy.token, "123456", client="192.0.2.7", device="", uow=database.unit_of_work()
         )
-    identity.sign_out(principals["patient_a"], uow=database.unit_of_work())
+    sessions.sign_out(patient, uow=database.unit_of_work())
 
 
 def stored_bytes(practice) -> dict[str, bytes]:

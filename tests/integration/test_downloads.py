@@ -10,20 +10,13 @@ from sqlalchemy import select
 
 from portal.backend import models
 from portal.backend.security.principal import NotFound
-from portal.backend.services import identity
 from portal.backend.services.files import download_attachment
-from tests.integration.factories import PASSWORD, PDF, build_practice
-
-
-def principal(practice, who: str):
-    return identity.sign_in(
-        practice.emails[who], PASSWORD, uow=practice.database.unit_of_work()
-    ).principal
+from tests.integration.factories import PDF, build_practice
 
 
 def download(practice, who: str, attachment_id):
     return download_attachment(
-        principal(practice, who), attachment_id, uow=practice.database.unit_of_work()
+        practice.principal(who), attachment_id, uow=practice.database.unit_of_work()
     )
 
 

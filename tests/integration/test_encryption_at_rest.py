@@ -73,7 +73,7 @@ def _db_id(practice, row_id):
 def test_one_account_per_email_is_enforced_on_the_blind_index(practice):
     from sqlalchemy.exc import IntegrityError
 
-    from portal.backend.services.identity import normalize_email
+    from portal.backend.services.sign_in import normalize_email
 
     email = practice.emails["patient_a"].upper()
     with practice.database.unit_of_work() as uow, pytest.raises(IntegrityError):

@@ -5,18 +5,11 @@ from __future__ import annotations
 import pytest
 
 from portal.backend.security.principal import PermissionDenied
-from portal.backend.services import home, identity
-from tests.integration.factories import PASSWORD
-
-
-def principal(practice, who: str):
-    return identity.sign_in(
-        practice.emails[who], PASSWORD, uow=practice.database.unit_of_work()
-    ).principal
+from portal.backend.services import home
 
 
 def test_patient_home_shows_their_next_visit_and_unread_replies(practice):
-    view = home.patient_home(principal(practice, "patient_a"), uow=practice.database.unit_of_work())
+    view = home.patient_home(practice.principal("patient_a"), uow=practice.database.unit_of_work())
     assert view.first_name.startswith("Ann")
     assert view.next_appointment.id == str(practice.appointment_a)
     assert view.next_appointment.provider == "Dr. Test, MD"
@@ -26,28 +19,24 @@ def test_patient_home_shows_their_next_visit_and_unread_replies(practice):
 
 
 def test_patient_home_never_includes_another_patients_data(practice):
-    view = home.patient_home(principal(practice, "patient_b"), uow=practice.database.unit_of_work())
+    view = home.patient_home(practice.principal("patient_b"), uow=practice.database.unit_of_work())
     assert [c.id for c in view.conversations] == [str(practice.conversation_b)]
     assert "ZZCANARY" not in repr(view)
 
 
 def test_provider_today_lists_todays_appointments_with_patient_names(practice):
-    view = home.provider_today(
-        principal(practice, "provider"), uow=practice.database.unit_of_work()
-    )
+    view = home.provider_today(practice.principal("provider"), uow=practice.database.unit_of_work())
     assert [line.id for line in view.appointments] == [str(practice.appointment_b)]
     assert view.appointments[0].patient == "Bob Beta"
 
 
 def test_provider_sees_unread_patient_messages_of_their_care_team(practice):
-    view = home.provider_today(
-        principal(practice, "provider"), uow=practice.database.unit_of_work()
-    )
+    view = home.provider_today(practice.principal("provider"), uow=practice.database.unit_of_work())
     assert view.unread_messages == 2
 
 
 def test_admin_overview_counts_accounts_by_role(practice):
-    view = home.admin_overview(principal(practice, "admin"), uow=practice.database.unit_of_work())
+    view = home.admin_overview(practice.principal("admin"), uow=practice.database.unit_of_work())
     counts = {row.role: row.active for row in view.roles}
     assert counts == {"patient": 2, "provider": 1, "admin": 1}
     assert view.patients == 2
@@ -66,4 +55,4 @@ def test_admin_overview_counts_accounts_by_role(practice):
 )
 def test_each_home_refuses_other_roles(practice, who, service):
     with pytest.raises(PermissionDenied):
-        service(principal(practice, who), uow=practice.database.unit_of_work())
+        service(practice.principal(who), uow=practice.database.unit_of_work())

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from portal.backend.services import identity
-from tests.integration.factories import PASSWORD, build_practice
-
-
-def principal(practice, who: str):
-    return identity.sign_in(
-        practice.emails[who], PASSWORD, uow=practice.database.unit_of_work()
-    ).principal
+from tests.integration.factories import build_practice
 
 
 def test_a_patient_cannot_load_another_patients_rows(practice):
-    patient_a = principal(practice, "patient_a")
+    patient_a = practice.principal("patient_a")
     with practice.database.unit_of_work() as uow:
         assert uow.appointments.get_for(patient_a, practice.appointment_b) is None
         assert uow.conversations.get_for(patient_a, practice.conversation_b) is None
@@ -24,7 +17,7 @@ def test_a_patient_cannot_load_another_patients_rows(practice):
 
 def test_staff_cannot_load_rows_of_another_practice(practice):
     other = build_practice(practice.database, slug="other-practice")
-    provider = principal(practice, "provider")
+    provider = practice.principal("provider")
     with practice.database.unit_of_work() as uow:
         assert uow.patients.get_for(provider, other.patient_a.id) is None
         assert uow.appointments.get_for(provider, other.appointment_a) is None

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from portal.backend.security.principal import NotFound, PermissionDenied
 from portal.backend.security.tokens import SESSION_COOKIE
-from portal.backend.services import call, identity
+from portal.backend.services import call, sessions
 from portal.backend.services.files import download_attachment
 from portal.backend.storage import attachment_disposition
 
@@ -32,7 +32,7 @@ async def attachment(request: Request) -> Response:
     client = request.client.host if request.client else None
     principal = await asyncio.to_thread(
         call,
-        identity.resolve_session,
+        sessions.resolve_session,
         request.cookies.get(SESSION_COOKIE, ""),
         client_address=client,
     )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from portal.backend.config import settings
 from portal.backend.db import UnitOfWork
 from portal.backend.demo import labs, people
 from portal.backend.demo.documents import one_page_pdf
@@ -40,9 +41,10 @@ from portal.backend.models import (
     UserStatus,
 )
 from portal.backend.models.base import utcnow
+from portal.backend.security import totp
 from portal.backend.security.passwords import hash_password
 from portal.backend.security.principal import Role
-from portal.backend.services.identity import normalize_email
+from portal.backend.services.sign_in import normalize_email
 
 DEMO_PASSWORD = "riverside-demo-2026"
 DEMO_PATIENT_EMAIL = "maria.garcia@example.com"
@@ -91,6 +93,31 @@ def demo_logins() -> list[DemoLogin]:
     ]
 
 
+class NotADemo(Exception):
+    """Demo codes exist only in demo mode (PORTAL_DEMO=1), for demo accounts."""
+
+
+def demo_code(email: str, *, uow: UnitOfWork) -> tuple[str, int]:
+    """The current authenticator code of a demo account, and the seconds it stays valid."""
+    if not settings().demo:
+        raise NotADemo("Demo codes are available only in demo mode (PORTAL_DEMO=1).")
+    with uow:
+        practice_id = uow.session.exec(
+            select(Practice.id).where(Practice.slug == people.PRACTICE["slug"])
+        ).first()
+        index = uow.keyring.blind_index("email", normalize_email(email))
+        user = uow.users.first(select(User).where(User.email_index == index))
+        if (
+            practice_id is None
+            or user is None
+            or user.tenant_id != practice_id[0]
+            or not (user.totp_secret)
+        ):
+            raise NotADemo(f"{email} is not an enrolled account of the demo practice.")
+        left = totp.STEP_SECONDS - int(utcnow().timestamp()) % totp.STEP_SECONDS
+        return totp.code_for(user.totp_secret), left
+
+
 def load_demo(*, uow: UnitOfWork, now: datetime | None = None) -> bool:
     """Create the demo practice unless it exists. Returns whether anything was created."""
     with uow:
@@ -110,7 +137,11 @@ class _DemoBuilder:
         self.now = now
         self.random = random.Random(2026)
         self.password_hash = hash_password(DEMO_PASSWORD)
-        self.practice = Practice(**people.PRACTICE)
+        self.practice = Practice(
+            **people.PRACTICE,
+            idle_timeout_minutes=settings().idle_timeout_minutes,
+            patient_self_registration=True,
+        )
         self.zone = ZoneInfo(self.practice.time_zone)
         self.busy: dict[uuid.UUID, set[datetime]] = {}
         self.provider_location: dict[uuid.UUID, Location] = {}
@@ -178,6 +209,8 @@ class _DemoBuilder:
                 email_index=self.uow.keyring.blind_index("email", normalize_email(email)),
                 display_name=name,
                 password_hash=None if invited else self.password_hash,
+                totp_secret=None if invited else totp.new_secret(),
+                mfa_enrolled_at=None if invited else self.now,
             )
         )
 

@@ -19,13 +19,14 @@ from sqlalchemy.orm import Mapper, attributes
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from portal.backend import clock
 from portal.backend.crypto import KeyRing
 
 KEYRING = "keyring"
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def new_id() -> uuid.UUID:
@@ -168,7 +169,8 @@ def _open_loaded_row(target: Any, context: Any) -> None:
 
 @event.listens_for(SQLModel, "refresh", propagate=True)
 def _open_refreshed_row(target: Any, context: Any, attrs: Any) -> None:
-    _open(target, context.session.info.get(KEYRING))
+    session = attributes.instance_state(target).session
+    _open(target, session.info.get(KEYRING) if session is not None else None)
 
 
 class Table(SQLModel):

@@ -29,6 +29,7 @@ class User(TenantTable, table=True):
     display_name: str = phi(required=True)
     password_hash: str | None = Field(default=None, max_length=255)
     totp_secret: str | None = phi()
+    pending_totp_secret: str | None = phi()
     totp_last_step: int | None = None
     mfa_enrolled_at: datetime | None = instant(required=False)
     failed_sign_ins: int = 0
@@ -62,7 +63,7 @@ class RecoveryCode(TenantTable, table=True):
     __tablename__ = "recovery_codes"
 
     user_id: uuid.UUID = Field(foreign_key="users.id", index=True)
-    code_hash: str = Field(max_length=64, unique=True)
+    code_hash: str = Field(max_length=64)
     used_at: datetime | None = instant(required=False)
     created_at: datetime = instant()
 
@@ -85,6 +86,7 @@ class AccountToken(TenantTable, table=True):
     created_at: datetime = instant()
     expires_at: datetime = instant()
     used_at: datetime | None = instant(required=False)
+    failures: int = 0
     created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
 
 

@@ -113,6 +113,21 @@ TEMPLATES = {
             "{practice} invites you to its patient portal. Set up your account: {link}",
         ),
         Template(
+            "registration_existing",
+            Category.ACCOUNT,
+            "Your {practice} portal account",
+            "Someone asked to register for the {practice} patient portal with this email "
+            "address, which already has an account. Sign in here: {link} (If you forgot your "
+            "password, choose 'Forgot your password?' there.)",
+        ),
+        Template(
+            "registration_unmatched",
+            Category.ACCOUNT,
+            "Your {practice} portal registration",
+            "We could not match the details you gave to a patient of {practice}, so no account "
+            "was created. Please call the practice and we will set up your portal account.",
+        ),
+        Template(
             "password_reset",
             Category.ACCOUNT,
             "Choose a new password",

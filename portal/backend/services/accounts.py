@@ -6,29 +6,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
+from portal.backend.config import settings
 from portal.backend.db import UnitOfWork
 from portal.backend.models import Practice, User, UserStatus
-from portal.backend.security.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
+from portal.backend.security.passwords import hash_password, password_problem
 from portal.backend.security.principal import Role
-from portal.backend.services.identity import normalize_email
+from portal.backend.services.sign_in import normalize_email
 
 
 class AccountError(Exception):
     """The account cannot be created as asked; the message says why in plain words."""
-
-
-def password_problem(password: str, *, name: str, email: str) -> str | None:
-    """Why a new password is not acceptable, or None. No composition rules (NIST 800-63B)."""
-    if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters; a short phrase of a few words works well."
-    if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
-    lowered = password.casefold()
-    personal = [part for part in name.casefold().split() if len(part) >= 3]
-    personal.append(normalize_email(email).split("@")[0])
-    if any(part and part in lowered for part in personal):
-        return "Do not use your own name or email address in your password."
-    return None
 
 
 def create_admin(
@@ -60,7 +47,12 @@ def create_admin(
                 raise AccountError(f"'{time_zone}' is not an IANA time zone.") from None
             slug = "".join(c if c.isalnum() else "-" for c in practice_name.lower()).strip("-")
             practice = uow.practices.add(
-                Practice(name=practice_name, slug=slug[:64] or "practice", time_zone=time_zone)
+                Practice(
+                    name=practice_name,
+                    slug=slug[:64] or "practice",
+                    time_zone=time_zone,
+                    idle_timeout_minutes=settings().idle_timeout_minutes,
+                )
             )
             uow.session.flush()
         email_index = uow.keyring.blind_index("email", normalize_email(email))

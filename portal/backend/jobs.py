@@ -1,0 +1,37 @@
+"""The in-process scheduler: every worker runs it, and every job claims its rows, so N workers
+never do the same work twice."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from portal.backend.config import settings
+from portal.backend.notify.dispatch import dispatch_due
+from portal.backend.notify.email import email_channel
+from portal.backend.services import call
+from portal.backend.services.sessions import end_expired_sessions
+
+logger = logging.getLogger(__name__)
+
+
+def start() -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+    )
+    email = email_channel(settings())
+    scheduler.add_job(
+        call, "interval", seconds=20, args=[end_expired_sessions], id="end_expired_sessions"
+    )
+    scheduler.add_job(
+        call,
+        "interval",
+        seconds=3,
+        args=[dispatch_due],
+        kwargs={"email": email},
+        id="dispatch_notifications",
+    )
+    scheduler.start()
+    return scheduler
