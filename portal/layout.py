@@ -33,7 +33,8 @@ def portal_page(
             body = render()
             return shell(role, route, body) if role else public_shell(body)
 
-        loaders = [SessionState.enter(role.value)] if role else []
+        screen = on_load.state_full_name if on_load is not None else ""
+        loaders = [SessionState.enter(role.value, screen)] if role else []
         if on_load is not None:
             loaders.append(on_load)
         PAGES.append(
@@ -88,8 +89,62 @@ def shell(role: Role, current_route: str, body: rx.Component) -> rx.Component:
             background="var(--color-panel-solid)",
         ),
         main(body),
+        idle_warning(),
+        rx.moment(
+            interval=SessionState.check_every_ms, on_change=SessionState.check_idle, display="none"
+        ),
         min_height="100vh",
         background="var(--gray-2)",
+    )
+
+
+def idle_warning() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Are you still there?"),
+            rx.alert_dialog.description(SessionState.warning_text),
+            rx.hstack(
+                rx.alert_dialog.action(
+                    rx.button("Stay signed in", on_click=SessionState.stay_signed_in)
+                ),
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        "Sign out",
+                        on_click=SessionState.sign_out,
+                        variant="soft",
+                        color_scheme="gray",
+                        high_contrast=True,
+                    )
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+        ),
+        open=SessionState.warning_open,
+    )
+
+
+def auth_card(*children: rx.Component, heading: str) -> rx.Component:
+    """The card that holds sign-in, enrollment and recovery pages."""
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.icon("heart-pulse", size=28, aria_hidden="true"),
+                    rx.heading(heading, as_="h1", size="6"),
+                    align="center",
+                    spacing="2",
+                ),
+                *children,
+                spacing="4",
+                width="100%",
+            ),
+            size="4",
+            width="100%",
+            max_width="28rem",
+        ),
+        padding_top="6vh",
     )
 
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import reflex as rx
 
-from portal.backend import redaction
+from portal.backend import jobs, redaction
 from portal.backend.api import create_api
 from portal.backend.api.headers import SecurityHeaders
 from portal.backend.config import settings
 from portal.errors import handle_backend_exception
 from portal.layout import PAGES
+from portal.middleware import RefuseUnusedHandlers
 from portal.pages import not_found  # noqa: F401  (pages register themselves)
+from portal.pages.account import security  # noqa: F401
 from portal.pages.admin import home as admin_home  # noqa: F401
-from portal.pages.auth import sign_in  # noqa: F401
+from portal.pages.admin import invitations, mailbox  # noqa: F401
+from portal.pages.auth import password_reset, register, sign_in, welcome  # noqa: F401
 from portal.pages.patient import home as patient_home  # noqa: F401
 from portal.pages.provider import home as provider_home  # noqa: F401
 
@@ -26,5 +32,19 @@ app = rx.App(
         lambda asgi: SecurityHeaders(asgi, https=settings().secure_cookies),
     ],
 )
+app.add_middleware(RefuseUnusedHandlers())
 for page in PAGES:
     app.add_page(**page)
+
+
+@contextlib.asynccontextmanager
+async def scheduled_jobs():
+    """Notification dispatch and the session sweep run in every worker."""
+    scheduler = await asyncio.to_thread(jobs.start)
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+app.register_lifespan_task(scheduled_jobs)

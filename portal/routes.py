@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
+from portal.backend.config import settings
+from portal.backend.notify import links
 from portal.backend.security.principal import Role
 
-SIGN_IN = "/sign-in"
+SIGN_IN = links.SIGN_IN
+WELCOME = links.WELCOME
+RESET_PASSWORD = links.RESET_PASSWORD
+FORGOT_PASSWORD = "/forgot-password"  # noqa: S105  (a path)
+REGISTER = "/register"
+NOT_FOUND = "/404"
+
 PATIENT_HOME = "/"
 PROVIDER_HOME = "/provider"
 ADMIN_HOME = "/admin"
-NOT_FOUND = "/404"
+ADMIN_INVITATIONS = "/admin/invitations"
+ADMIN_MAILBOX = "/admin/mailbox"
 
 HOME_OF_ROLE = {
     Role.PATIENT: PATIENT_HOME,
     Role.PROVIDER: PROVIDER_HOME,
     Role.ADMIN: ADMIN_HOME,
 }
+SECURITY_OF_ROLE = {
+    Role.PATIENT: "/security",
+    Role.PROVIDER: "/provider/security",
+    Role.ADMIN: "/admin/security",
+}
 
 # The navigation of each shell: (label, route).
 NAVIGATION = {
-    Role.PATIENT: [("Home", PATIENT_HOME)],
-    Role.PROVIDER: [("Today", PROVIDER_HOME)],
-    Role.ADMIN: [("Overview", ADMIN_HOME)],
+    Role.PATIENT: [("Home", PATIENT_HOME), ("Security", SECURITY_OF_ROLE[Role.PATIENT])],
+    Role.PROVIDER: [("Today", PROVIDER_HOME), ("Security", SECURITY_OF_ROLE[Role.PROVIDER])],
+    Role.ADMIN: [
+        ("Overview", ADMIN_HOME),
+        ("Invitations", ADMIN_INVITATIONS),
+        *([("Dev mailbox", ADMIN_MAILBOX)] if settings().demo else []),
+        ("Security", SECURITY_OF_ROLE[Role.ADMIN]),
+    ],
 }
 
 

@@ -46,7 +46,6 @@ class Settings:
     idle_timeout_minutes: int
     absolute_session_hours: int
     demo: bool
-    demo_idle_timeout_seconds: int | None
     email_sender: str
     smtp_url: str | None
 
@@ -102,7 +101,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "PORTAL_SESSION_HOURS", default=12, bounds=(1, 12)
         ),
         demo=demo,
-        demo_idle_timeout_seconds=_demo_idle_timeout(env, demo),
         email_sender=env.get("PORTAL_EMAIL_FROM", "Patient portal <portal@localhost>"),
         smtp_url=_required_with(
             env, "PORTAL_SMTP_URL", email_channel == "smtp", "PORTAL_EMAIL=smtp"
@@ -154,15 +152,6 @@ def _allowed_origins(value: str | None, public_url: str) -> tuple[str, ...]:
     if "//localhost:" in public_url:
         origins.append(public_url.replace("//localhost:", "//127.0.0.1:"))
     return tuple(origins)
-
-
-def _demo_idle_timeout(env: Mapping[str, str], demo: bool) -> int | None:
-    """A short idle timeout in seconds, for demonstrations and tests of the timeout itself."""
-    if not env.get("PORTAL_DEMO_IDLE_TIMEOUT_SECONDS"):
-        return None
-    if not demo:
-        raise ConfigError("PORTAL_DEMO_IDLE_TIMEOUT_SECONDS only works with PORTAL_DEMO=1.")
-    return _int_in_range(env, "PORTAL_DEMO_IDLE_TIMEOUT_SECONDS", default=0, bounds=(20, 1800))
 
 
 def _required_with(env: Mapping[str, str], name: str, needed: bool, because: str) -> str | None:

@@ -9,12 +9,13 @@ from typing import Any, TypeVar
 
 import reflex as rx
 
+from portal.backend.security.devices import describe
 from portal.backend.services import call
 
 View = TypeVar("View")
 
-# Every state class that holds PHI for one screen; all are cleared when the screen changes,
-# on sign-out and on timeout, so a view never outlives the page that asked for it.
+# Every state class that holds PHI or credentials for one screen; all are cleared when the
+# screen changes, on sign-out and on timeout, so a view never outlives the page that asked.
 SCREEN_STATES: list[type[rx.State]] = []
 
 
@@ -31,13 +32,22 @@ async def run_service(
         call,
         service,
         *args,
-        client_address=state.router.session.client_ip or None,
+        client_address=client_address(state),
         request_id=uuid.uuid4().hex,
         **kwargs,
     )
 
 
-async def clear_screens(state: rx.State, keep: type[rx.State] | None = None) -> None:
+def client_address(state: rx.State) -> str | None:
+    return state.router.session.client_ip or None
+
+
+def device_of(state: rx.State) -> str:
+    return describe(state.router.headers.user_agent or "")
+
+
+async def clear_screens(state: rx.State, keep: str = "") -> None:
+    """Reset every screen's state but the one named `keep` (a state's full name)."""
     for screen in SCREEN_STATES:
-        if screen is not keep:
+        if screen.get_full_name() != keep:
             (await state.get_state(screen)).reset()

@@ -3,6 +3,10 @@
 The token is re-checked against its server-side session row on every event, so a principal is
 never trusted merely because it was once valid. Any handler may be called by any client with
 any arguments; each one authorizes through `signed_in` by itself.
+
+Every shell also polls `check_idle` (a check that is not activity): two minutes before the idle
+limit it opens the warning dialog, and once the session has ended (timeout, or signed out from
+another device) it clears the tab's state and reloads it with a fresh Reflex token.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from portal.backend.security.tokens import SESSION_COOKIE
 from portal.backend.services import sessions
 from portal.state.base import clear_screens, run_service
 
-# Navigating with a full page load and a cleared sessionStorage gives the tab a fresh Reflex
-# token, so nothing of the signed-out state can be reached again with the old one.
+WARNING_SECONDS = 120
+# A full page load with an empty sessionStorage gives the tab a new Reflex token, so nothing of
+# the signed-out state can be reached again with the old one.
 RELOAD_SIGNED_OUT = (
     f"window.sessionStorage.clear();window.location.replace('{routes.SIGN_IN}?signed_out=1');"
 )
@@ -31,6 +36,9 @@ class SessionState(rx.State):
         secure=settings().secure_cookies,
     )
     role: str = ""
+    warning_open: bool = False
+    warning_text: str = ""
+    check_every_ms: int = 15_000
     _principal: Principal | None = None
 
     async def _resolve(self) -> Principal | None:
@@ -38,15 +46,53 @@ class SessionState(rx.State):
         self.role = self._principal.role.value if self._principal else ""
         return self._principal
 
+    def _adopt(self, signed: sessions.SignedIn) -> None:
+        """Take over a session just opened by a sign-in or an enrollment."""
+        self.session_token = signed.token
+        self._principal = signed.principal
+        self.role = signed.principal.role.value
+
     @rx.event
-    async def enter(self, role: str):
-        """The guard of every signed-in page: only the matching role gets in."""
+    async def enter(self, role: str, screen: str = ""):
+        """The guard of every signed-in page: only the matching role gets in, and the views of
+        every other screen are cleared."""
+        await clear_screens(self, keep=screen)
         principal = await self._resolve()
         if principal is None:
-            await clear_screens(self)
             return rx.redirect(routes.SIGN_IN, replace=True)
         if principal.role != Role(role):
             return rx.redirect(routes.home_of(principal.role), replace=True)
+        self.warning_open = False
+        return None
+
+    @rx.event
+    async def check_idle(self, _moment: str = ""):
+        """Polled by the shell; never counts as activity."""
+        check = await run_service(self, sessions.check_session, self.session_token)
+        if check.principal is None:
+            # Only a tab that was signed in is told it was signed out; a visitor who never
+            # was is sent to the sign-in page by the page guard.
+            return await self._signed_out() if self.role else None
+        timeout = check.idle_timeout_seconds
+        self.check_every_ms = min(15_000, max(2_000, timeout * 1000 // 10))
+        lead = min(WARNING_SECONDS, timeout // 2)
+        self.warning_open = check.idle_seconds_left <= lead
+        minutes, seconds = divmod(max(check.idle_seconds_left, 0), 60)
+        self.warning_text = (
+            f"For your privacy you will be signed out in about {minutes} minute"
+            f"{'s' if minutes != 1 else ''}."
+            if minutes
+            else f"For your privacy you will be signed out in about {seconds} seconds."
+        )
+        return None
+
+    @rx.event
+    async def stay_signed_in(self):
+        principal = await self._resolve()
+        if principal is None:
+            return await self._signed_out()
+        await run_service(self, sessions.keep_alive, principal)
+        self.warning_open = False
         return None
 
     @rx.event
@@ -54,20 +100,21 @@ class SessionState(rx.State):
         principal = await self._resolve()
         if principal is not None:
             await run_service(self, sessions.sign_out, principal)
-        await self._forget()
-        return rx.call_script(RELOAD_SIGNED_OUT)
+        return await self._signed_out()
 
-    async def _forget(self) -> None:
+    async def _signed_out(self):
         await clear_screens(self)
         self._principal = None
         self.role = ""
         self.session_token = ""
+        self.warning_open = False
+        return rx.call_script(RELOAD_SIGNED_OUT)
 
 
-async def signed_in(state: rx.State, role: Role) -> Principal | None:
-    """The caller's principal if their session is live and has `role`, else None."""
+async def signed_in(state: rx.State, *roles: Role) -> Principal | None:
+    """The caller's principal if their session is live and has one of `roles`, else None."""
     session = await state.get_state(SessionState)
     principal = await session._resolve()
-    if principal is None or principal.role != role:
+    if principal is None or (roles and principal.role not in roles):
         return None
     return principal

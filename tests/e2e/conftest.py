@@ -17,9 +17,18 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from sqlalchemy import select
 
+from portal.backend.config import load_settings
+from portal.backend.db import Database
 from portal.backend.demo import DEMO_PATIENT_EMAIL
 from portal.backend.demo.people import PATIENTS
+from portal.backend.models import User
+from portal.backend.security import totp
+from portal.backend.security.tokens import SESSION_COOKIE
+from portal.backend.services import mfa
+from portal.backend.services.sessions import open_session
+from portal.backend.services.sign_in import normalize_email
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -119,18 +128,95 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def context(browser: Browser, portal_url: str) -> Iterator[BrowserContext]:
-    context = browser.new_context(base_url=portal_url, viewport={"width": 1280, "height": 800})
-    yield context
-    context.close()
+@pytest.fixture(scope="session")
+def portal_database(portal_url: str, portal_data_dir: Path) -> Iterator[Database]:
+    """The running portal's database, for arranging what a test needs (after the server has
+    created it) and for checking what the test did."""
+    database = Database(
+        load_settings({"PORTAL_DATA_DIR": str(portal_data_dir), "PORTAL_DEMO": "1"})
+    )
+    yield database
+    database.engine.dispose()
+
+
+class Accounts:
+    """Demo accounts for the tests: sessions opened directly (so most tests need no codes),
+    and authenticator codes for the tests that sign in through the page."""
+
+    def __init__(self, database: Database):
+        self.database = database
+        self.used_steps: dict[str, int] = {}
+
+    def user(self, email: str) -> User:
+        with self.database.unit_of_work() as uow:
+            index = uow.keyring.blind_index("email", normalize_email(email))
+            return uow.users.first(select(User).where(User.email_index == index))
+
+    def session_token(self, email: str) -> str:
+        with self.database.unit_of_work() as uow:
+            index = uow.keyring.blind_index("email", normalize_email(email))
+            user = uow.users.first(select(User).where(User.email_index == index))
+            signed_in = open_session(uow, user, device="Test browser")
+            uow.commit()
+            return signed_in.token
+
+    def recovery_codes(self, email: str) -> list[str]:
+        with self.database.unit_of_work() as uow:
+            codes = mfa.replace_recovery_codes(uow, uow.session.get(User, self.user(email).id))
+            uow.commit()
+            return codes
+
+    def code(self, email: str) -> str:
+        """A code for a time step this run has not used for this account yet (a code is
+        accepted once), waiting for the next step when needed."""
+        secret = self.user(email).totp_secret
+        while totp.current_step() <= self.used_steps.get(email, -1):
+            time.sleep(1)
+        step = totp.current_step()
+        self.used_steps[email] = step
+        return totp.code_for(secret, step)
+
+
+@pytest.fixture(scope="session")
+def accounts(portal_database: Database) -> Accounts:
+    return Accounts(portal_database)
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    """A tab that fails its test on any script error, console error or failed subresource.
-    (Navigations are left to the tests: the not-found page is rightly served with 404.)"""
-    page = context.new_page()
+def new_context(browser: Browser, portal_url: str, accounts: Accounts):
+    """Browser contexts, optionally already signed in as a demo account."""
+    opened: list[BrowserContext] = []
+
+    def make(email: str | None = None, **options) -> BrowserContext:
+        options.setdefault("viewport", {"width": 1280, "height": 800})
+        context = browser.new_context(base_url=portal_url, **options)
+        if email:
+            context.add_cookies(
+                [
+                    {
+                        "name": SESSION_COOKIE,
+                        "value": accounts.session_token(email),
+                        "url": portal_url,
+                        "sameSite": "Strict",
+                    }
+                ]
+            )
+        opened.append(context)
+        return context
+
+    yield make
+    for context in opened:
+        context.close()
+
+
+@pytest.fixture
+def context(new_context) -> BrowserContext:
+    return new_context()
+
+
+def watch(page: Page) -> list[str]:
+    """Collect script errors, console errors and failed subresources of a tab. (Navigations
+    are left to the tests: the not-found page is rightly served with 404.)"""
     problems: list[str] = []
 
     def console(message) -> None:
@@ -144,5 +230,13 @@ def page(context: BrowserContext) -> Iterator[Page]:
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on("console", console)
     page.on("response", response)
+    return problems
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A tab that fails its test on any script error, console error or failed subresource."""
+    page = context.new_page()
+    problems = watch(page)
     yield page
     assert not problems, "the browser reported errors:\n" + "\n".join(problems)

@@ -8,18 +8,15 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from portal.backend import models
-from portal.backend.config import load_settings
-from portal.backend.db import Database
-from portal.backend.demo import DEMO_PASSWORD, DEMO_PATIENT_EMAIL
+from portal.backend.demo import DEMO_PATIENT_EMAIL
 
 OTHER_PATIENT = "james.wilson@example.com"
 
 
 @pytest.fixture(scope="module")
-def demo_attachment(portal_url: str, portal_data_dir) -> str:
+def demo_attachment(portal_database) -> str:
     """The id of a file the care team sent the demo patient."""
-    database = Database(load_settings({"PORTAL_DATA_DIR": str(portal_data_dir)}))
-    with database.unit_of_work() as uow:
+    with portal_database.unit_of_work() as uow:
         attachment_id = (
             uow.session.exec(
                 select(models.Attachment.id)
@@ -34,16 +31,7 @@ def demo_attachment(portal_url: str, portal_data_dir) -> str:
             .scalars()
             .first()
         )
-    database.engine.dispose()
     return str(attachment_id)
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).not_to_have_text("Patient portal")
 
 
 def test_pages_and_routes_carry_the_security_headers(context: BrowserContext):
@@ -60,14 +48,14 @@ def test_build_assets_may_be_cached(page: Page):
     assets = []
     page.on("response", lambda r: assets.append(r) if "/assets/" in r.url else None)
     page.goto("/sign-in")
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Continue")).to_be_visible()
     assert assets
     assert all(r.headers.get("cache-control") != "no-store" for r in assets)
 
 
-def test_the_patient_downloads_their_file_with_safe_headers(page: Page, demo_attachment: str):
-    sign_in(page, DEMO_PATIENT_EMAIL)
-    response = page.context.request.get(f"/files/attachments/{demo_attachment}")
+def test_the_patient_downloads_their_file_with_safe_headers(new_context, demo_attachment: str):
+    context = new_context(DEMO_PATIENT_EMAIL)
+    response = context.request.get(f"/files/attachments/{demo_attachment}")
     assert response.status == 200
     assert response.body().startswith(b"%PDF-")
     assert response.headers["content-type"] == "application/pdf"
@@ -76,14 +64,14 @@ def test_the_patient_downloads_their_file_with_safe_headers(page: Page, demo_att
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-def test_nobody_else_can_tell_the_file_exists(
-    page: Page, context: BrowserContext, demo_attachment: str
-):
-    missing = context.request.get("/files/attachments/00000000-0000-0000-0000-000000000000")
-    anonymous = context.request.get(f"/files/attachments/{demo_attachment}")
-    sign_in(page, OTHER_PATIENT)
-    other_patient = context.request.get(f"/files/attachments/{demo_attachment}")
-    malformed = context.request.get("/files/attachments/not-an-id")
-    for response in (anonymous, other_patient, malformed):
+def test_nobody_else_can_tell_the_file_exists(new_context, demo_attachment: str):
+    anonymous_context, other = new_context(), new_context(OTHER_PATIENT)
+    admin = new_context("admin@riverside.example")
+    missing = other.request.get("/files/attachments/00000000-0000-0000-0000-000000000000")
+    anonymous = anonymous_context.request.get(f"/files/attachments/{demo_attachment}")
+    other_patient = other.request.get(f"/files/attachments/{demo_attachment}")
+    as_admin = admin.request.get(f"/files/attachments/{demo_attachment}")
+    malformed = other.request.get("/files/attachments/not-an-id")
+    for response in (anonymous, other_patient, as_admin, malformed):
         assert (response.status, response.body()) == (missing.status, missing.body())
     assert missing.status == 404

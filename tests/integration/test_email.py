@@ -112,7 +112,7 @@ def test_the_dev_mailbox_is_for_admins_in_demo_mode_only(practice, monkeypatch):
     monkeypatch.setenv("PORTAL_DEMO", "1")
     settings.cache_clear()
     [mail] = dev_mailbox(practice.principal("admin"), uow=uow())
-    assert mail.to == practice.emails["patient_a"]
+    assert mail.recipient == practice.emails["patient_a"]
     assert mail.subject == "Choose a new password" and "/reset-password?token=" in mail.text
     with pytest.raises(PermissionDenied):
         dev_mailbox(practice.principal("patient_a"), uow=uow())

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal.backend.db import UnitOfWork
 from portal.backend.models import AccountToken, TokenPurpose, User, UserStatus
 from portal.backend.models.base import utcnow
+from portal.backend.notify import links
 from portal.backend.notify.outbox import enqueue_email, portal_link
 from portal.backend.security.passwords import hash_password, password_problem
 from portal.backend.security.tokens import new_token, token_hash
@@ -17,7 +18,6 @@ from portal.backend.services.sessions import end_all_sessions
 from portal.backend.services.sign_in import normalize_email
 
 RESET_LIFETIME = timedelta(minutes=30)
-RESET_PATH = "/reset-password"
 LINK_INVALID = "This link has expired or was already used. Ask for a new one."
 
 
@@ -56,7 +56,7 @@ def request_password_reset(email: str, *, uow: UnitOfWork) -> None:
             template_id="password_reset",
             idempotency_key=f"password_reset:{row.id}",
             parameters={
-                "link": portal_link(RESET_PATH, token=token),
+                "link": portal_link(links.RESET_PASSWORD, token=token),
                 "minutes": str(int(RESET_LIFETIME.total_seconds() // 60)),
             },
         )

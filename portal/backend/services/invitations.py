@@ -26,6 +26,7 @@ from portal.backend.models import (
     UserStatus,
 )
 from portal.backend.models.base import utcnow
+from portal.backend.notify import links
 from portal.backend.notify.outbox import enqueue_email, portal_link
 from portal.backend.security.passwords import hash_password, password_problem
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
@@ -36,7 +37,6 @@ from portal.backend.services.sign_in import normalize_email
 
 INVITATION_LIFETIME = timedelta(days=7)
 IDENTITY_ATTEMPTS = 5
-WELCOME_PATH = "/welcome"
 LINK_INVALID = "This link has expired or was already used. Ask the practice for a new one."
 DATE_OF_BIRTH_MISMATCH = (
     "That date of birth does not match our records. Check it, or call the practice."
@@ -199,6 +199,15 @@ def finish_invitation(
         return codes, signed_in
 
 
+def registration_open(*, uow: UnitOfWork) -> bool:
+    """Whether the practice lets patients ask for an account themselves."""
+    with uow:
+        practice = (
+            uow.session.exec(select(Practice).order_by(Practice.created_at)).scalars().first()
+        )
+        return bool(practice and practice.patient_self_registration)
+
+
 def request_registration(
     first_name: str, last_name: str, date_of_birth: date, email: str, *, uow: UnitOfWork
 ) -> None:
@@ -238,7 +247,7 @@ def request_registration(
                 to=email.strip(),
                 template_id="registration_existing",
                 idempotency_key=key,
-                parameters={"link": portal_link("/sign-in")},
+                parameters={"link": portal_link(links.SIGN_IN)},
             )
             outcome = "existing"
         elif match is None:
@@ -325,7 +334,7 @@ def _send_invitation(uow: UnitOfWork, principal: Principal | None, user: User) -
         to=user.email,
         template_id="invitation",
         idempotency_key=f"invitation:{row.id}",
-        parameters={"link": portal_link(WELCOME_PATH, token=token)},
+        parameters={"link": portal_link(links.WELCOME, token=token)},
     )
 
 

@@ -19,7 +19,7 @@ SHOWN = 50
 @dataclass(frozen=True)
 class Mail:
     id: str
-    to: str
+    recipient: str
     subject: str
     text: str
     sent: str

@@ -34,6 +34,7 @@ class SessionCheck:
 
     principal: Principal | None
     idle_seconds_left: int
+    idle_timeout_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _check(token: str, *, uow: UnitOfWork, touch: bool) -> SessionCheck:
             session.last_seen_at = now
             uow.commit()
         left = session.last_seen_at + idle_limit - now if not touch else idle_limit
-        return SessionCheck(principal, int(left.total_seconds()))
+        return SessionCheck(principal, int(left.total_seconds()), int(idle_limit.total_seconds()))
 
 
 def keep_alive(principal: Principal, *, uow: UnitOfWork) -> None:
@@ -235,9 +236,7 @@ def recently_reauthenticated(uow: UnitOfWork, principal: Principal) -> bool:
 
 
 def idle_timeout(practice_minutes: int) -> timedelta:
-    """The practice's idle limit, unless a demo or test run set a shorter one in seconds."""
-    seconds = settings().demo_idle_timeout_seconds
-    return timedelta(seconds=seconds) if seconds else timedelta(minutes=practice_minutes)
+    return timedelta(minutes=practice_minutes)
 
 
 def end_session(

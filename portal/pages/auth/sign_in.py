@@ -1,121 +1,272 @@
-"""Sign-in: email and password. (Multi-factor sign-in extends this page in [F2].)"""
+"""Sign-in: email and password, then a code from an authenticator app (or a recovery code).
+An account without an authenticator sets one up here before it can go any further."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from portal import routes
-from portal.backend.services import identity
+from portal.backend.config import settings
+from portal.backend.services import invitations, sign_in
+from portal.backend.services.mfa import CodeRejected
 from portal.components.feedback import error_alert, notice
-from portal.layout import PRODUCT, portal_page
-from portal.state.base import run_service
-from portal.state.session import SessionState
+from portal.components.forms import code_field, field, submit, text_of
+from portal.components.mfa import authenticator_setup, recovery_codes
+from portal.layout import PRODUCT, auth_card, portal_page
+from portal.state.base import client_address, device_of, run_service, screen_state
+from portal.state.session import SessionState, signed_in
 
-EMAIL_MAX = 254
 ERROR_ID = "sign-in-error"
+NOTICES = {
+    "signed_out": "You were signed out.",
+    "password_changed": "Your password was changed. Sign in with it and a code from your app.",
+}
 
 
+@screen_state
 class SignInState(rx.State):
+    step: str = "password"
+    email: str = ""
     error: str = ""
-    signed_out: bool = False
+    notice: str = ""
     pending: bool = False
+    qr_code: str = ""
+    secret: str = ""
+    codes: list[str] = []
+    registration_open: bool = False
+    demo: bool = False
+    _challenge: str = ""
+    _home: str = ""
+
+    def _clear(self) -> None:
+        self.reset()
+        self._challenge = self._home = ""
 
     @rx.event
     async def load(self):
-        self.error = ""
-        self.pending = False
-        self.signed_out = self.router.url.query_parameters.get("signed_out") == "1"
-        session = await self.get_state(SessionState)
-        principal = await session._resolve()
+        self._clear()
+        query = self.router.url.query_parameters
+        self.notice = next((text for key, text in NOTICES.items() if query.get(key)), "")
+        self.demo = settings().demo
+        self.registration_open = await run_service(self, invitations.registration_open)
+        principal = await signed_in(self)
         if principal is not None:
             return rx.redirect(routes.home_of(principal.role), replace=True)
         return None
 
     @rx.event
-    async def submit(self, form_data: dict):
-        email = str(form_data.get("email", "")).strip()
-        password = str(form_data.get("password", ""))
+    async def submit_password(self, form_data: dict):
+        email, password = text_of(form_data, "email", 320).strip(), text_of(form_data, "password")
+        self.email = email
         if not email or not password:
             self.error = "Enter both your email address and your password."
             return
-        if len(email) > EMAIL_MAX or "@" not in email:
-            self.error = "Enter your email address in the form name@example.com."
-            return
-        self.error = ""
-        self.pending = True
+        self.error, self.pending = "", True
         yield
         try:
-            signed = await run_service(self, identity.sign_in, email, password)
-        except identity.SignInRefused as refusal:
-            self.error = str(refusal)
-            self.pending = False
-            yield rx.set_value("password", "")
+            challenge = await run_service(
+                self, sign_in.begin_sign_in, email, password, client=client_address(self)
+            )
+        except sign_in.SignInFailed as refusal:
+            self.error, self.pending = str(refusal), False
             return
-        session = await self.get_state(SessionState)
-        session.session_token = signed.token
-        session.role = signed.principal.role.value
+        self._challenge = challenge.token
+        if challenge.enroll:
+            setup = await run_service(self, sign_in.start_enrollment, challenge.token)
+            self.qr_code, self.secret, self.step = setup.qr_code, setup.secret, "enroll"
+        else:
+            self.step = "code"
         self.pending = False
-        self.signed_out = False
+        yield rx.set_focus("code")
+
+    @rx.event
+    async def submit_code(self, form_data: dict):
+        code = text_of(form_data, "code", 40)
+        if not code.strip():
+            self.error = "Enter the code from your authenticator app."
+            return
+        self.error, self.pending = "", True
+        yield
+        try:
+            signed = await run_service(
+                self,
+                sign_in.complete_sign_in,
+                self._challenge,
+                code,
+                client=client_address(self),
+                device=device_of(self),
+            )
+        except sign_in.SignInFailed as refusal:
+            self.error, self.pending = str(refusal), False
+            yield rx.set_value("code", "")
+            return
+        (await self.get_state(SessionState))._adopt(signed)
+        self.pending = False
         yield rx.redirect(routes.home_of(signed.principal.role), replace=True)
+
+    @rx.event
+    async def submit_enrollment(self, form_data: dict):
+        code = text_of(form_data, "code", 40)
+        self.error, self.pending = "", True
+        yield
+        try:
+            codes, signed = await run_service(
+                self,
+                sign_in.finish_enrollment,
+                self._challenge,
+                code,
+                client=client_address(self),
+                device=device_of(self),
+            )
+        except (CodeRejected, sign_in.SignInFailed) as refusal:
+            self.error, self.pending = str(refusal), False
+            return
+        (await self.get_state(SessionState))._adopt(signed)
+        self.codes, self.qr_code, self.secret = codes, "", ""
+        self._home = routes.home_of(signed.principal.role)
+        self.step, self.pending = "codes", False
+
+    @rx.event
+    def download_codes(self):
+        return rx.download(data="\n".join(self.codes) + "\n", filename="recovery-codes.txt")
+
+    @rx.event
+    def continue_to_portal(self):
+        home = self._home or routes.SIGN_IN
+        self._clear()
+        return rx.redirect(home, replace=True)
+
+    @rx.event
+    def start_over(self):
+        email = self.email
+        self._clear()
+        self.email = email
+        return rx.set_focus("password")
 
 
 @portal_page(routes.SIGN_IN, title="Sign in", role=None, on_load=SignInState.load)
-def sign_in() -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(
-                    rx.icon("heart-pulse", size=28, aria_hidden="true"),
-                    rx.heading(PRODUCT, as_="h1", size="6"),
-                    align="center",
-                    spacing="2",
-                ),
-                rx.text(
-                    "Sign in to see your appointments, messages and results.", color_scheme="gray"
-                ),
-                rx.cond(SignInState.signed_out, notice("You were signed out.")),
-                error_alert(SignInState.error, element_id=ERROR_ID),
-                rx.form(
-                    rx.vstack(
-                        field("Email address", "email", "email", autocomplete="username"),
-                        field("Password", "password", "password", autocomplete="current-password"),
-                        rx.button(
-                            rx.cond(SignInState.pending, "Signing in…", "Sign in"),
-                            type="submit",
-                            loading=SignInState.pending,
-                            size="3",
-                            width="100%",
-                        ),
-                        spacing="4",
-                        width="100%",
-                    ),
-                    on_submit=SignInState.submit,
-                    width="100%",
-                ),
-                spacing="4",
-                width="100%",
-            ),
-            size="4",
-            width="100%",
-            max_width="26rem",
+def sign_in_page() -> rx.Component:
+    return auth_card(
+        rx.text("Sign in to see your appointments, messages and results.", color_scheme="gray"),
+        rx.cond(SignInState.notice != "", notice(SignInState.notice)),
+        error_alert(SignInState.error, element_id=ERROR_ID),
+        rx.match(
+            SignInState.step,
+            ("code", code_step()),
+            ("enroll", enroll_step()),
+            ("codes", codes_step()),
+            password_step(),
         ),
-        padding_top="8vh",
+        heading=PRODUCT,
     )
 
 
-def field(label: str, name: str, kind: str, *, autocomplete: str) -> rx.Component:
+def password_step() -> rx.Component:
+    has_error = SignInState.error != ""
     return rx.vstack(
-        rx.el.label(label, html_for=name, font_weight="500"),
-        rx.input(
-            id=name,
-            name=name,
-            type=kind,
-            autocomplete=autocomplete,
-            required=True,
+        rx.form(
+            rx.vstack(
+                field(
+                    "Email address",
+                    "email",
+                    kind="email",
+                    autocomplete="username",
+                    error_id=ERROR_ID,
+                    has_error=has_error,
+                    default_value=SignInState.email,
+                ),
+                field(
+                    "Password",
+                    "password",
+                    kind="password",
+                    autocomplete="current-password",
+                    error_id=ERROR_ID,
+                    has_error=has_error,
+                ),
+                submit("Continue", SignInState.pending, "Checking…"),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=SignInState.submit_password,
+            width="100%",
+        ),
+        rx.hstack(
+            rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD),
+            rx.cond(
+                SignInState.registration_open,
+                rx.link("New patient? Ask for an account", href=routes.REGISTER),
+            ),
+            justify="between",
+            wrap="wrap",
+            width="100%",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def code_step() -> rx.Component:
+    return rx.vstack(
+        rx.form(
+            rx.vstack(
+                code_field(
+                    error_id=ERROR_ID, has_error=SignInState.error != "", allow_recovery=True
+                ),
+                submit("Sign in", SignInState.pending, "Signing in…"),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=SignInState.submit_code,
+            width="100%",
+        ),
+        rx.cond(
+            SignInState.demo,
+            notice(
+                "Demo: get the code of a demo account with "
+                "`PORTAL_DEMO=1 .venv/bin/portal demo-code EMAIL`."
+            ),
+        ),
+        rx.button("Start over", on_click=SignInState.start_over, variant="ghost"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def enroll_step() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Set up your authenticator app", as_="h2", size="4"),
+        rx.text(
+            "Every sign-in needs a code from an app on your phone, so that nobody else can "
+            "use your password."
+        ),
+        authenticator_setup(SignInState.qr_code, SignInState.secret),
+        rx.form(
+            rx.vstack(
+                code_field(
+                    error_id=ERROR_ID, has_error=SignInState.error != "", allow_recovery=False
+                ),
+                submit("Confirm", SignInState.pending, "Checking…"),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=SignInState.submit_enrollment,
+            width="100%",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def codes_step() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Your recovery codes", as_="h2", size="4"),
+        recovery_codes(SignInState.codes, SignInState.download_codes),
+        rx.button(
+            "I have kept my codes — continue",
+            on_click=SignInState.continue_to_portal,
             size="3",
             width="100%",
-            aria_describedby=rx.cond(SignInState.error != "", ERROR_ID, ""),
         ),
-        spacing="1",
+        spacing="4",
         width="100%",
     )
