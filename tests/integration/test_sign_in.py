@@ -232,3 +232,25 @@ def test_an_account_without_an_authenticator_must_set_one_up_first(practice):
             .where(models.RecoveryCode.user_id == practice.user_ids["admin"])
         ).scalar_one()
     assert count == 10
+
+
+def test_an_admin_unlocks_a_locked_account_and_it_is_audited(practice):
+    from portal.backend.services import accounts
+
+    for _ in range(sign_in.FAILURES_BEFORE_LOCKOUT):
+        begin(practice, "patient_b", "wrong password for sure")
+    admin = practice.principal("admin")
+    locked = accounts.locked_accounts(admin, uow=practice.database.unit_of_work())
+    assert [entry.name for entry in locked] == ["Bob Beta"]
+    with pytest.raises(Exception):  # noqa: B017  (a patient may not unlock)
+        accounts.unlock(
+            practice.principal("patient_a"),
+            practice.user_ids["patient_b"],
+            uow=practice.database.unit_of_work(),
+        )
+    accounts.unlock(admin, practice.user_ids["patient_b"], uow=practice.database.unit_of_work())
+    assert accounts.locked_accounts(admin, uow=practice.database.unit_of_work()) == []
+    complete(practice, begin(practice, "patient_b"), practice.code("patient_b"))
+    with practice.database.unit_of_work() as uow:
+        actions = uow.session.exec(select(models.AuditEvent.action)).scalars().all()
+    assert "admin.unlock" in actions and "auth.lockout" in actions

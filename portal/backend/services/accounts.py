@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -9,9 +11,11 @@ from sqlalchemy import select
 from portal.backend.config import settings
 from portal.backend.db import UnitOfWork
 from portal.backend.models import Practice, User, UserStatus
+from portal.backend.models.base import utcnow
 from portal.backend.security.passwords import hash_password, password_problem
-from portal.backend.security.principal import Role
+from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.services.sign_in import normalize_email
+from portal.backend.views import local_moment
 
 
 class AccountError(Exception):
@@ -73,4 +77,41 @@ def create_admin(
         uow.audit.record(
             None, "admin.create", tenant_id=practice.id, resource_type="user", resource_id=admin.id
         )
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class LockedAccount:
+    id: str
+    name: str
+    role: str
+    until: str
+
+
+def locked_accounts(principal: Principal, *, uow: UnitOfWork) -> list[LockedAccount]:
+    """Accounts of the practice locked after failed sign-ins, for an admin to review."""
+    require_role(principal, Role.ADMIN)
+    with uow:
+        zone = uow.session.get(Practice, principal.tenant_id).time_zone
+        rows = uow.users.all(
+            uow.users.scoped(principal)
+            .where(User.locked_until > utcnow())
+            .order_by(User.locked_until)
+        )
+        return [
+            LockedAccount(
+                str(u.id), u.display_name, str(u.role), local_moment(u.locked_until, zone)
+            )
+            for u in rows
+        ]
+
+
+def unlock(principal: Principal, user_id: uuid.UUID, *, uow: UnitOfWork) -> None:
+    require_role(principal, Role.ADMIN)
+    with uow:
+        user = uow.users.get_for(principal, user_id)
+        if user is None:
+            raise NotFound
+        user.locked_until, user.failed_sign_ins = None, 0
+        uow.audit.record(principal, "admin.unlock", resource_type="user", resource_id=user.id)
         uow.commit()

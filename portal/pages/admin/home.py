@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+
 import reflex as rx
 
 from portal import routes
-from portal.backend.security.principal import Role
-from portal.backend.services import home
+from portal.backend.security.principal import NotFound, Role
+from portal.backend.services import accounts, home
+from portal.backend.services.accounts import LockedAccount
 from portal.backend.views import AdminOverview, RoleCount
 from portal.components.cards import figure, section
+from portal.components.feedback import empty_state
 from portal.layout import portal_page
 from portal.state.base import run_service, screen_state
 from portal.state.session import signed_in
@@ -19,14 +24,25 @@ ROLE_LABELS = {"patient": "Patients", "provider": "Providers", "admin": "Adminis
 @screen_state
 class AdminHomeState(rx.State):
     overview: AdminOverview | None = None
+    locked: list[LockedAccount] = []
 
     @rx.event
     async def load(self):
         principal = await signed_in(self, Role.ADMIN)
         if principal is None:
-            self.overview = None
+            self.overview, self.locked = None, []
             return
         self.overview = await run_service(self, home.admin_overview, principal)
+        self.locked = await run_service(self, accounts.locked_accounts, principal)
+
+    @rx.event
+    async def unlock(self, user_id: str):
+        principal = await signed_in(self, Role.ADMIN)
+        if principal is None:
+            return
+        with contextlib.suppress(ValueError, NotFound):
+            await run_service(self, accounts.unlock, principal, uuid.UUID(user_id))
+        self.locked = await run_service(self, accounts.locked_accounts, principal)
 
 
 @portal_page(routes.ADMIN_HOME, title="Overview", role=Role.ADMIN, on_load=AdminHomeState.load)
@@ -42,7 +58,8 @@ def admin_home() -> rx.Component:
                 spacing="6",
                 wrap="wrap",
             ),
-            section("Portal accounts", accounts(data), heading_id="accounts"),
+            section("Portal accounts", account_table(data), heading_id="accounts"),
+            section("Locked accounts", locked_accounts(), heading_id="locked"),
             spacing="4",
             width="100%",
         ),
@@ -50,7 +67,40 @@ def admin_home() -> rx.Component:
     )
 
 
-def accounts(data) -> rx.Component:
+def locked_accounts() -> rx.Component:
+    return rx.cond(
+        AdminHomeState.locked.length() > 0,
+        rx.el.ul(
+            rx.foreach(AdminHomeState.locked, locked_line),
+            style={"list_style": "none", "padding": 0, "width": "100%"},
+        ),
+        empty_state(
+            "No locked accounts",
+            "After five failed sign-ins an account locks for 15 minutes; it shows here.",
+        ),
+    )
+
+
+def locked_line(account: LockedAccount) -> rx.Component:
+    return rx.el.li(
+        rx.hstack(
+            rx.text(f"{account.name} ({account.role}), locked until {account.until}"),
+            rx.spacer(),
+            rx.button(
+                "Unlock",
+                size="1",
+                on_click=AdminHomeState.unlock(account.id),
+                aria_label=f"Unlock {account.name}",
+            ),
+            align="center",
+            wrap="wrap",
+            width="100%",
+        ),
+        padding_y="0.5rem",
+    )
+
+
+def account_table(data) -> rx.Component:
     return rx.box(
         rx.table.root(
             rx.table.header(
