@@ -15,27 +15,17 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from benchmarks.support import postgres_database
-from portal.backend.audit import GENESIS, PARALLEL_CHAINS, chain_hash, event_values, verify_chain
+from portal.backend.audit import (
+    CHAIN_FIELDS,
+    GENESIS,
+    PARALLEL_CHAINS,
+    chain_hash,
+    event_values,
+    verify_chain,
+)
 from portal.backend.models.base import utcnow
 
-COLUMNS = (
-    "chain",
-    "sequence",
-    "id",
-    "tenant_id",
-    "occurred_at",
-    "actor_user_id",
-    "actor_role",
-    "patient_id",
-    "action",
-    "resource_type",
-    "resource_id",
-    "outcome",
-    "client_hash",
-    "request_id",
-    "previous_hash",
-    "hash",
-)
+COLUMNS = (*CHAIN_FIELDS, "previous_hash", "hash")
 
 
 def events(count: int, key: bytes):

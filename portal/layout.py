@@ -88,7 +88,7 @@ def shell(role: Role, current_route: str, body: rx.Component) -> rx.Component:
             border_bottom="1px solid var(--gray-a5)",
             background="var(--color-panel-solid)",
         ),
-        main(body),
+        main(rx.cond(SessionState.role == role.value, body, loading())),
         idle_warning(),
         rx.moment(
             interval=SessionState.check_every_ms, on_change=SessionState.check_idle, display="none"
@@ -123,6 +123,10 @@ def idle_warning() -> rx.Component:
         ),
         open=SessionState.warning_open,
     )
+
+
+def loading() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), role="status", aria_label="Loading", padding="3rem")
 
 
 def auth_card(*children: rx.Component, heading: str) -> rx.Component:

@@ -74,3 +74,53 @@ def text_of(form_data: dict, name: str, limit: int = 300) -> str:
     """A form value as bounded text: forms post whatever a client sends."""
     value = form_data.get(name, "")
     return value[:limit] if isinstance(value, str) else ""
+
+
+def form(
+    *fields: rx.Component,
+    on_submit: rx.EventHandler,
+    button: str,
+    busy: str,
+    pending: rx.Var[bool],
+    max_width: str | None = None,
+) -> rx.Component:
+    """Fields and one submit button; what was typed stays in place when the answer is an error."""
+    return rx.form(
+        rx.vstack(
+            *fields, submit(button, pending, busy), spacing="4", width="100%", max_width=max_width
+        ),
+        on_submit=on_submit,
+        width="100%",
+    )
+
+
+def new_password_fields(
+    *, label: str, hint: str, error_id: str, has_error: rx.Var[bool]
+) -> tuple[rx.Component, rx.Component]:
+    return (
+        field(
+            label,
+            "password",
+            kind="password",
+            autocomplete="new-password",
+            error_id=error_id,
+            has_error=has_error,
+            hint=hint,
+        ),
+        field(
+            "Type it again",
+            "again",
+            kind="password",
+            autocomplete="new-password",
+            error_id=error_id,
+            has_error=has_error,
+        ),
+    )
+
+
+def new_password_of(form_data: dict) -> tuple[str, str]:
+    """The new password, and why it cannot be used yet (or "")."""
+    password, again = text_of(form_data, "password", 500), text_of(form_data, "again", 500)
+    if password != again:
+        return password, "The two passwords are different. Type the same password twice."
+    return password, ""

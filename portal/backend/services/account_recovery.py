@@ -13,7 +13,7 @@ from portal.backend.models.base import utcnow
 from portal.backend.notify import links
 from portal.backend.notify.outbox import enqueue_email, portal_link
 from portal.backend.security.passwords import hash_password, password_problem
-from portal.backend.security.tokens import new_token, token_hash
+from portal.backend.services import account_tokens
 from portal.backend.services.sessions import end_all_sessions
 from portal.backend.services.sign_in import normalize_email
 
@@ -35,19 +35,7 @@ def request_password_reset(email: str, *, uow: UnitOfWork) -> None:
             uow.audit.record(None, "password_reset.request", outcome="no_account")
             uow.commit()
             return
-        now = utcnow()
-        for earlier in _unused(uow, user):
-            earlier.used_at = now
-        token = new_token()
-        row = AccountToken(
-            tenant_id=user.tenant_id,
-            user_id=user.id,
-            purpose=TokenPurpose.PASSWORD_RESET,
-            token_hash=token_hash(token),
-            expires_at=now + RESET_LIFETIME,
-        )
-        uow.session.add(row)
-        uow.session.flush()
+        token, row = account_tokens.issue(uow, user, TokenPurpose.PASSWORD_RESET, RESET_LIFETIME)
         enqueue_email(
             uow,
             tenant_id=user.tenant_id,
@@ -91,33 +79,9 @@ def reset_password(token: str, password: str, *, uow: UnitOfWork) -> None:
         uow.commit()
 
 
-def _unused(uow: UnitOfWork, user: User) -> list[AccountToken]:
-    return list(
-        uow.session.exec(
-            select(AccountToken).where(
-                AccountToken.user_id == user.id,
-                AccountToken.purpose == TokenPurpose.PASSWORD_RESET,
-                AccountToken.used_at.is_(None),
-            )
-        ).scalars()
-    )
-
-
 def _reset(uow: UnitOfWork, token: str) -> tuple[AccountToken, User]:
-    row = (
-        uow.session.exec(
-            select(AccountToken).where(
-                AccountToken.token_hash == token_hash(token),
-                AccountToken.purpose == TokenPurpose.PASSWORD_RESET,
-                AccountToken.used_at.is_(None),
-                AccountToken.expires_at > utcnow(),
-            )
-        )
-        .scalars()
-        .first()
-    )
-    user = uow.session.get(User, row.user_id) if row else None
-    if row is None or user is None or user.status != UserStatus.ACTIVE:
+    row, user = account_tokens.redeem(uow, token, TokenPurpose.PASSWORD_RESET)
+    if row is None or user.status != UserStatus.ACTIVE:
         uow.audit.record(None, "password_reset.open", outcome="invalid_link")
         uow.commit()
         raise ResetRefused(LINK_INVALID)

@@ -30,8 +30,7 @@ from portal.backend.notify import links
 from portal.backend.notify.outbox import enqueue_email, portal_link
 from portal.backend.security.passwords import hash_password, password_problem
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
-from portal.backend.security.tokens import new_token, token_hash
-from portal.backend.services import mfa
+from portal.backend.services import account_tokens, mfa
 from portal.backend.services.sessions import SignedIn, open_session
 from portal.backend.services.sign_in import normalize_email
 
@@ -307,26 +306,13 @@ def _invitee(
 
 def _send_invitation(uow: UnitOfWork, principal: Principal | None, user: User) -> None:
     """A new single-use link; earlier unused ones stop working."""
-    now = utcnow()
-    for earlier in uow.session.exec(
-        select(AccountToken).where(
-            AccountToken.user_id == user.id,
-            AccountToken.purpose == TokenPurpose.INVITATION,
-            AccountToken.used_at.is_(None),
-        )
-    ).scalars():
-        earlier.used_at = now
-    token = new_token()
-    row = AccountToken(
-        tenant_id=user.tenant_id,
-        user_id=user.id,
-        purpose=TokenPurpose.INVITATION,
-        token_hash=token_hash(token),
-        expires_at=now + INVITATION_LIFETIME,
-        created_by_user_id=principal.user_id if principal else None,
+    token, row = account_tokens.issue(
+        uow,
+        user,
+        TokenPurpose.INVITATION,
+        INVITATION_LIFETIME,
+        created_by=principal.user_id if principal else None,
     )
-    uow.session.add(row)
-    uow.session.flush()
     enqueue_email(
         uow,
         tenant_id=user.tenant_id,
@@ -339,20 +325,8 @@ def _send_invitation(uow: UnitOfWork, principal: Principal | None, user: User) -
 
 
 def _invitation(uow: UnitOfWork, token: str) -> tuple[AccountToken, User]:
-    row = (
-        uow.session.exec(
-            select(AccountToken).where(
-                AccountToken.token_hash == token_hash(token),
-                AccountToken.purpose == TokenPurpose.INVITATION,
-                AccountToken.used_at.is_(None),
-                AccountToken.expires_at > utcnow(),
-            )
-        )
-        .scalars()
-        .first()
-    )
-    user = uow.session.get(User, row.user_id) if row else None
-    if row is None or user is None or user.status != UserStatus.INVITED:
+    row, user = account_tokens.redeem(uow, token, TokenPurpose.INVITATION)
+    if row is None or user.status != UserStatus.INVITED:
         uow.audit.record(None, "invitation.open", outcome="invalid_link")
         uow.commit()
         raise InvitationRefused(LINK_INVALID)

@@ -25,8 +25,8 @@ from portal.backend.models import (
 from portal.backend.models.base import utcnow
 from portal.backend.notify.outbox import enqueue_email
 from portal.backend.security.passwords import MAX_LENGTH, verify_password
-from portal.backend.security.tokens import new_token, token_hash
-from portal.backend.services import mfa
+from portal.backend.security.tokens import new_token
+from portal.backend.services import account_tokens, mfa
 from portal.backend.services.sessions import SignedIn, open_session
 
 FAILURES_BEFORE_LOCKOUT = 5
@@ -93,15 +93,8 @@ def begin_sign_in(email: str, password: str, *, client: str | None, uow: UnitOfW
             return Challenge(new_token())  # a decoy: no row, so no code will ever pass
         if new_hash:
             user.password_hash = new_hash
-        token = new_token()
-        uow.session.add(
-            AccountToken(
-                tenant_id=user.tenant_id,
-                user_id=user.id,
-                purpose=TokenPurpose.SIGN_IN,
-                token_hash=token_hash(token),
-                expires_at=utcnow() + CHALLENGE_LIFETIME,
-            )
+        token, _ = account_tokens.issue(
+            uow, user, TokenPurpose.SIGN_IN, CHALLENGE_LIFETIME, retire_earlier=False
         )
         uow.audit.record(None, "auth.password", tenant_id=user.tenant_id, actor_user_id=user.id)
         uow.commit()
@@ -176,22 +169,8 @@ def finish_enrollment(
 
 
 def _pending(uow: UnitOfWork, challenge: str) -> tuple[AccountToken | None, User | None]:
-    row = (
-        uow.session.exec(
-            select(AccountToken).where(
-                AccountToken.token_hash == token_hash(challenge),
-                AccountToken.purpose == TokenPurpose.SIGN_IN,
-                AccountToken.used_at.is_(None),
-                AccountToken.expires_at > utcnow(),
-            )
-        )
-        .scalars()
-        .first()
-    )
-    if row is None:
-        return None, None
-    user = uow.session.get(User, row.user_id)
-    if user is None or user.status != UserStatus.ACTIVE:
+    row, user = account_tokens.redeem(uow, challenge, TokenPurpose.SIGN_IN)
+    if user is not None and user.status != UserStatus.ACTIVE:
         return row, None
     return row, user
 

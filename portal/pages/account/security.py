@@ -13,7 +13,14 @@ from portal.backend.services import account_security, sessions
 from portal.backend.services.sessions import Device
 from portal.components.cards import section
 from portal.components.feedback import error_alert, notice
-from portal.components.forms import code_field, field, submit, text_of
+from portal.components.forms import (
+    code_field,
+    field,
+    form,
+    new_password_fields,
+    new_password_of,
+    text_of,
+)
 from portal.components.mfa import authenticator_setup, recovery_codes
 from portal.layout import portal_page
 from portal.state.base import run_service, screen_state
@@ -88,9 +95,9 @@ class SecurityState(rx.State):
 
     @rx.event
     async def change_password(self, form_data: dict):
-        password, again = text_of(form_data, "password", 500), text_of(form_data, "again", 500)
-        if password != again:
-            self.error = "The two passwords are different. Type the same password twice."
+        password, problem = new_password_of(form_data)
+        if problem:
+            self.error = problem
             return
         principal = await signed_in(self)
         if principal is None:
@@ -222,28 +229,25 @@ def protections() -> rx.Component:
     has_error = SecurityState.error != ""
     return rx.cond(
         ~SecurityState.confirmed,
-        rx.form(
-            rx.vstack(
-                rx.text(
-                    "To change your password, recovery codes or authenticator app, first "
-                    "confirm it's you."
-                ),
-                field(
-                    "Password",
-                    "password",
-                    kind="password",
-                    autocomplete="current-password",
-                    error_id=ERROR_ID,
-                    has_error=has_error,
-                ),
-                code_field(error_id=ERROR_ID, has_error=has_error, allow_recovery=True),
-                submit("Confirm it's me", SecurityState.pending, "Checking…"),
-                spacing="4",
-                width="100%",
-                max_width="28rem",
+        form(
+            rx.text(
+                "To change your password, recovery codes or authenticator app, first "
+                "confirm it's you."
             ),
+            field(
+                "Password",
+                "password",
+                kind="password",
+                autocomplete="current-password",
+                error_id=ERROR_ID,
+                has_error=has_error,
+            ),
+            code_field(error_id=ERROR_ID, has_error=has_error, allow_recovery=True),
             on_submit=SecurityState.confirm_identity,
-            width="100%",
+            button="Confirm it's me",
+            busy="Checking…",
+            pending=SecurityState.pending,
+            max_width="28rem",
         ),
         rx.vstack(
             rx.hstack(
@@ -257,33 +261,19 @@ def protections() -> rx.Component:
                 SecurityState.task,
                 (
                     "password",
-                    rx.form(
-                        rx.vstack(
-                            field(
-                                "New password",
-                                "password",
-                                kind="password",
-                                autocomplete="new-password",
-                                error_id=ERROR_ID,
-                                has_error=has_error,
-                                hint="At least 12 characters. You will be signed out everywhere "
-                                "and sign in again with the new password.",
-                            ),
-                            field(
-                                "Type it again",
-                                "again",
-                                kind="password",
-                                autocomplete="new-password",
-                                error_id=ERROR_ID,
-                                has_error=has_error,
-                            ),
-                            submit("Save the new password", SecurityState.pending, "Saving…"),
-                            spacing="4",
-                            width="100%",
-                            max_width="28rem",
+                    form(
+                        *new_password_fields(
+                            label="New password",
+                            error_id=ERROR_ID,
+                            has_error=has_error,
+                            hint="At least 12 characters. You will be signed out everywhere and "
+                            "sign in again with the new password.",
                         ),
                         on_submit=SecurityState.change_password,
-                        width="100%",
+                        button="Save the new password",
+                        busy="Saving…",
+                        pending=SecurityState.pending,
+                        max_width="28rem",
                     ),
                 ),
                 (
@@ -305,22 +295,15 @@ def protections() -> rx.Component:
                         SecurityState.qr_code != "",
                         rx.vstack(
                             authenticator_setup(SecurityState.qr_code, SecurityState.secret),
-                            rx.form(
-                                rx.vstack(
-                                    code_field(
-                                        error_id=ERROR_ID, has_error=has_error, allow_recovery=False
-                                    ),
-                                    submit(
-                                        "Use this app from now on",
-                                        SecurityState.pending,
-                                        "Checking…",
-                                    ),
-                                    spacing="4",
-                                    width="100%",
-                                    max_width="28rem",
+                            form(
+                                code_field(
+                                    error_id=ERROR_ID, has_error=has_error, allow_recovery=False
                                 ),
                                 on_submit=SecurityState.finish_authenticator,
-                                width="100%",
+                                button="Use this app from now on",
+                                busy="Checking…",
+                                pending=SecurityState.pending,
+                                max_width="28rem",
                             ),
                             width="100%",
                         ),

@@ -12,7 +12,7 @@ from portal.backend.services import invitations
 from portal.backend.services.invitations import InvitablePatient
 from portal.components.cards import section
 from portal.components.feedback import error_alert, notice
-from portal.components.forms import field, submit, text_of
+from portal.components.forms import field, form, text_of
 from portal.layout import portal_page
 from portal.state.base import run_service, screen_state
 from portal.state.session import signed_in
@@ -106,82 +106,73 @@ def invitations_page() -> rx.Component:
         rx.grid(
             section(
                 "A patient",
-                rx.form(
-                    rx.vstack(
-                        rx.el.label("Patient", html_for="patient", font_weight="500"),
-                        rx.select.root(
-                            rx.select.trigger(
-                                placeholder="Choose a patient without an account",
-                                id="patient",
-                                width="100%",
-                            ),
-                            rx.select.content(
-                                rx.foreach(
-                                    InvitationsState.patients,
-                                    lambda p: rx.select.item(p.label, value=p.id),
-                                ),
-                            ),
-                            value=InvitationsState.patient_id,
-                            on_change=InvitationsState.pick_patient,
+                form(
+                    rx.el.label("Patient", html_for="patient", font_weight="500"),
+                    rx.select.root(
+                        rx.select.trigger(
+                            placeholder="Choose a patient without an account",
+                            id="patient",
+                            width="100%",
                         ),
-                        field(
-                            "Email address",
-                            "patient_email",
-                            kind="email",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                            hint="They confirm their date of birth before choosing a password.",
+                        rx.select.content(
+                            rx.foreach(
+                                InvitationsState.patients,
+                                lambda p: rx.select.item(p.label, value=p.id),
+                            ),
                         ),
-                        submit("Send the invitation", InvitationsState.pending, "Sending…"),
-                        spacing="3",
-                        width="100%",
+                        value=InvitationsState.patient_id,
+                        on_change=InvitationsState.pick_patient,
+                    ),
+                    field(
+                        "Email address",
+                        "patient_email",
+                        kind="email",
+                        error_id=ERROR_ID,
+                        has_error=has_error,
+                        hint="They confirm their date of birth before choosing a password.",
                     ),
                     on_submit=InvitationsState.invite_patient,
-                    width="100%",
+                    button="Send the invitation",
+                    busy="Sending…",
+                    pending=InvitationsState.pending,
                 ),
                 heading_id="invite-patient",
             ),
             section(
                 "A colleague",
-                rx.form(
-                    rx.vstack(
-                        rx.el.fieldset(
-                            rx.el.legend("Role", font_weight="500"),
-                            rx.radio_group(
-                                ["provider", "admin"],
-                                name="role",
-                                default_value="provider",
-                                direction="row",
-                            ),
-                            style={"border": "none", "padding": 0},
+                form(
+                    rx.el.fieldset(
+                        rx.el.legend("Role", font_weight="500"),
+                        rx.radio_group(
+                            ["provider", "admin"],
+                            name="role",
+                            default_value="provider",
+                            direction="row",
                         ),
-                        field("Full name", "name", error_id=ERROR_ID, has_error=has_error),
-                        field(
-                            "Email address",
-                            "staff_email",
-                            kind="email",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                        ),
-                        field(
-                            "Credentials (providers)",
-                            "credentials",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                            hint="For example MD, DO or NP.",
-                        ),
-                        field(
-                            "Specialty (providers)",
-                            "specialty",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                        ),
-                        submit("Send the invitation", InvitationsState.pending, "Sending…"),
-                        spacing="3",
-                        width="100%",
+                        style={"border": "none", "padding": 0},
+                    ),
+                    field("Full name", "name", error_id=ERROR_ID, has_error=has_error),
+                    field(
+                        "Email address",
+                        "staff_email",
+                        kind="email",
+                        error_id=ERROR_ID,
+                        has_error=has_error,
+                    ),
+                    field(
+                        "Credentials (providers)",
+                        "credentials",
+                        error_id=ERROR_ID,
+                        has_error=has_error,
+                        hint="For example MD, DO or NP.",
+                    ),
+                    field(
+                        "Specialty (providers)", "specialty", error_id=ERROR_ID, has_error=has_error
                     ),
                     on_submit=InvitationsState.invite_staff,
-                    width="100%",
+                    button="Send the invitation",
+                    busy="Sending…",
+                    pending=InvitationsState.pending,
                 ),
                 heading_id="invite-staff",
             ),

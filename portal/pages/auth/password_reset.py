@@ -7,8 +7,8 @@ import reflex as rx
 from portal import routes
 from portal.backend.services import account_recovery
 from portal.components.feedback import error_alert, notice
-from portal.components.forms import field, submit, text_of
-from portal.layout import auth_card, portal_page
+from portal.components.forms import field, form, new_password_fields, new_password_of, text_of
+from portal.layout import auth_card, loading, portal_page
 from portal.state.base import run_service, screen_state
 
 ERROR_ID = "reset-error"
@@ -21,12 +21,14 @@ SENT = (
 @screen_state
 class ForgotPasswordState(rx.State):
     error: str = ""
+    ready: bool = False
     sent: bool = False
     pending: bool = False
 
     @rx.event
     def load(self):
         self.reset()
+        self.ready = True
 
     @rx.event
     async def request_link(self, form_data: dict):
@@ -66,9 +68,9 @@ class ResetPasswordState(rx.State):
 
     @rx.event
     async def choose(self, form_data: dict):
-        password, again = text_of(form_data, "password", 500), text_of(form_data, "again", 500)
-        if password != again:
-            self.error = "The two passwords are different. Type the same password twice."
+        password, problem = new_password_of(form_data)
+        if problem:
+            self.error = problem
             return
         self.error, self.pending = "", True
         yield
@@ -91,28 +93,25 @@ def forgot_password() -> rx.Component:
     return auth_card(
         error_alert(ForgotPasswordState.error, element_id=ERROR_ID),
         rx.cond(
-            ForgotPasswordState.sent,
-            notice(SENT),
-            rx.form(
-                rx.vstack(
-                    rx.text(
-                        "Enter the email address you sign in with. We will send you a link "
-                        "to choose a new password."
-                    ),
-                    field(
-                        "Email address",
-                        "email",
-                        kind="email",
-                        autocomplete="username",
-                        error_id=ERROR_ID,
-                        has_error=ForgotPasswordState.error != "",
-                    ),
-                    submit("Send the link", ForgotPasswordState.pending, "Sending…"),
-                    spacing="4",
-                    width="100%",
+            ForgotPasswordState.sent | ~ForgotPasswordState.ready,
+            rx.cond(ForgotPasswordState.sent, notice(SENT), loading()),
+            form(
+                rx.text(
+                    "Enter the email address you sign in with. We will send you a link to "
+                    "choose a new password."
+                ),
+                field(
+                    "Email address",
+                    "email",
+                    kind="email",
+                    autocomplete="username",
+                    error_id=ERROR_ID,
+                    has_error=ForgotPasswordState.error != "",
                 ),
                 on_submit=ForgotPasswordState.request_link,
-                width="100%",
+                button="Send the link",
+                busy="Sending…",
+                pending=ForgotPasswordState.pending,
             ),
         ),
         rx.link("Back to sign in", href=routes.SIGN_IN),
@@ -124,7 +123,6 @@ def forgot_password() -> rx.Component:
     routes.RESET_PASSWORD, title="Choose a new password", role=None, on_load=ResetPasswordState.load
 )
 def reset_password() -> rx.Component:
-    has_error = ResetPasswordState.error != ""
     return auth_card(
         error_alert(ResetPasswordState.error, element_id=ERROR_ID),
         rx.match(
@@ -132,35 +130,21 @@ def reset_password() -> rx.Component:
             ("invalid", rx.link("Ask for a new link", href=routes.FORGOT_PASSWORD)),
             (
                 "choose",
-                rx.form(
-                    rx.vstack(
-                        field(
-                            "New password",
-                            "password",
-                            kind="password",
-                            autocomplete="new-password",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                            hint="At least 12 characters. Afterwards you sign in with it and a "
-                            "code from your authenticator app.",
-                        ),
-                        field(
-                            "Type it again",
-                            "again",
-                            kind="password",
-                            autocomplete="new-password",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                        ),
-                        submit("Save the new password", ResetPasswordState.pending, "Saving…"),
-                        spacing="4",
-                        width="100%",
+                form(
+                    *new_password_fields(
+                        label="New password",
+                        error_id=ERROR_ID,
+                        has_error=ResetPasswordState.error != "",
+                        hint="At least 12 characters. Afterwards you sign in with it and a code "
+                        "from your authenticator app.",
                     ),
                     on_submit=ResetPasswordState.choose,
-                    width="100%",
+                    button="Save the new password",
+                    busy="Saving…",
+                    pending=ResetPasswordState.pending,
                 ),
             ),
-            rx.center(rx.spinner(size="3"), aria_label="Loading"),
+            loading(),
         ),
         heading="Choose a new password",
     )

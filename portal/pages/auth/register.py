@@ -11,8 +11,8 @@ import reflex as rx
 from portal import routes
 from portal.backend.services import invitations
 from portal.components.feedback import error_alert, notice
-from portal.components.forms import field, submit, text_of
-from portal.layout import auth_card, portal_page
+from portal.components.forms import field, form, text_of
+from portal.layout import auth_card, loading, portal_page
 from portal.state.base import run_service, screen_state
 
 ERROR_ID = "register-error"
@@ -24,15 +24,15 @@ ANSWER = (
 
 @screen_state
 class RegisterState(rx.State):
+    phase: str = "loading"
     error: str = ""
-    done: bool = False
     pending: bool = False
-    open: bool = True
 
     @rx.event
     async def load(self):
         self.reset()
-        self.open = await run_service(self, invitations.registration_open)
+        open_ = await run_service(self, invitations.registration_open)
+        self.phase = "form" if open_ else "closed"
 
     @rx.event
     async def submit(self, form_data: dict):
@@ -61,7 +61,7 @@ class RegisterState(rx.State):
         except invitations.InvitationRefused as refusal:
             self.error, self.pending = str(refusal), False
             return
-        self.done, self.pending = True, False
+        self.phase, self.pending = "done", False
 
 
 @portal_page(routes.REGISTER, title="Ask for an account", role=None, on_load=RegisterState.load)
@@ -69,53 +69,56 @@ def register() -> rx.Component:
     has_error = RegisterState.error != ""
     return auth_card(
         error_alert(RegisterState.error, element_id=ERROR_ID),
-        rx.cond(
-            ~RegisterState.open,
-            notice("This practice sets up portal accounts at the front desk. Please call them."),
-            rx.cond(
-                RegisterState.done,
-                notice(ANSWER),
-                rx.form(
-                    rx.vstack(
-                        rx.text("Patients of the practice can ask for a portal account here."),
-                        field(
-                            "First name",
-                            "first_name",
-                            autocomplete="given-name",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                        ),
-                        field(
-                            "Last name",
-                            "last_name",
-                            autocomplete="family-name",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                        ),
-                        field(
-                            "Date of birth",
-                            "date_of_birth",
-                            kind="date",
-                            autocomplete="bday",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                        ),
-                        field(
-                            "Email address",
-                            "email",
-                            kind="email",
-                            autocomplete="email",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                        ),
-                        submit("Ask for an account", RegisterState.pending, "Sending…"),
-                        spacing="4",
-                        width="100%",
-                    ),
-                    on_submit=RegisterState.submit,
-                    width="100%",
+        rx.match(
+            RegisterState.phase,
+            (
+                "closed",
+                notice(
+                    "This practice sets up portal accounts at the front desk. Please call them."
                 ),
             ),
+            ("done", notice(ANSWER)),
+            (
+                "form",
+                form(
+                    rx.text("Patients of the practice can ask for a portal account here."),
+                    field(
+                        "First name",
+                        "first_name",
+                        autocomplete="given-name",
+                        error_id=ERROR_ID,
+                        has_error=has_error,
+                    ),
+                    field(
+                        "Last name",
+                        "last_name",
+                        autocomplete="family-name",
+                        error_id=ERROR_ID,
+                        has_error=has_error,
+                    ),
+                    field(
+                        "Date of birth",
+                        "date_of_birth",
+                        kind="date",
+                        autocomplete="bday",
+                        error_id=ERROR_ID,
+                        has_error=has_error,
+                    ),
+                    field(
+                        "Email address",
+                        "email",
+                        kind="email",
+                        autocomplete="email",
+                        error_id=ERROR_ID,
+                        has_error=has_error,
+                    ),
+                    on_submit=RegisterState.submit,
+                    button="Ask for an account",
+                    busy="Sending…",
+                    pending=RegisterState.pending,
+                ),
+            ),
+            loading(),
         ),
         rx.link("Back to sign in", href=routes.SIGN_IN),
         heading="Ask for an account",

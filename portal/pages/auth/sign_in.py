@@ -10,9 +10,9 @@ from portal.backend.config import settings
 from portal.backend.services import invitations, sign_in
 from portal.backend.services.mfa import CodeRejected
 from portal.components.feedback import error_alert, notice
-from portal.components.forms import code_field, field, submit, text_of
+from portal.components.forms import code_field, field, form, text_of
 from portal.components.mfa import authenticator_setup, recovery_codes
-from portal.layout import PRODUCT, auth_card, portal_page
+from portal.layout import PRODUCT, auth_card, loading, portal_page
 from portal.state.base import client_address, device_of, run_service, screen_state
 from portal.state.session import SessionState, signed_in
 
@@ -25,7 +25,7 @@ NOTICES = {
 
 @screen_state
 class SignInState(rx.State):
-    step: str = "password"
+    step: str = "loading"
     email: str = ""
     error: str = ""
     notice: str = ""
@@ -47,6 +47,7 @@ class SignInState(rx.State):
         self._clear()
         query = self.router.url.query_parameters
         self.notice = next((text for key, text in NOTICES.items() if query.get(key)), "")
+        self.step = "password"
         self.demo = settings().demo
         self.registration_open = await run_service(self, invitations.registration_open)
         principal = await signed_in(self)
@@ -140,7 +141,7 @@ class SignInState(rx.State):
     def start_over(self):
         email = self.email
         self._clear()
-        self.email = email
+        self.email, self.step = email, "password"
         return rx.set_focus("password")
 
 
@@ -155,7 +156,8 @@ def sign_in_page() -> rx.Component:
             ("code", code_step()),
             ("enroll", enroll_step()),
             ("codes", codes_step()),
-            password_step(),
+            ("password", password_step()),
+            loading(),
         ),
         heading=PRODUCT,
     )
@@ -164,31 +166,28 @@ def sign_in_page() -> rx.Component:
 def password_step() -> rx.Component:
     has_error = SignInState.error != ""
     return rx.vstack(
-        rx.form(
-            rx.vstack(
-                field(
-                    "Email address",
-                    "email",
-                    kind="email",
-                    autocomplete="username",
-                    error_id=ERROR_ID,
-                    has_error=has_error,
-                    default_value=SignInState.email,
-                ),
-                field(
-                    "Password",
-                    "password",
-                    kind="password",
-                    autocomplete="current-password",
-                    error_id=ERROR_ID,
-                    has_error=has_error,
-                ),
-                submit("Continue", SignInState.pending, "Checking…"),
-                spacing="4",
-                width="100%",
+        form(
+            field(
+                "Email address",
+                "email",
+                kind="email",
+                autocomplete="username",
+                error_id=ERROR_ID,
+                has_error=has_error,
+                default_value=SignInState.email,
+            ),
+            field(
+                "Password",
+                "password",
+                kind="password",
+                autocomplete="current-password",
+                error_id=ERROR_ID,
+                has_error=has_error,
             ),
             on_submit=SignInState.submit_password,
-            width="100%",
+            button="Continue",
+            busy="Checking…",
+            pending=SignInState.pending,
         ),
         rx.hstack(
             rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD),
@@ -207,23 +206,22 @@ def password_step() -> rx.Component:
 
 def code_step() -> rx.Component:
     return rx.vstack(
-        rx.form(
-            rx.vstack(
-                code_field(
-                    error_id=ERROR_ID, has_error=SignInState.error != "", allow_recovery=True
-                ),
-                submit("Sign in", SignInState.pending, "Signing in…"),
-                spacing="4",
-                width="100%",
-            ),
+        form(
+            code_field(error_id=ERROR_ID, has_error=SignInState.error != "", allow_recovery=True),
             on_submit=SignInState.submit_code,
-            width="100%",
+            button="Sign in",
+            busy="Signing in…",
+            pending=SignInState.pending,
         ),
         rx.cond(
             SignInState.demo,
-            notice(
-                "Demo: get the code of a demo account with "
-                "`PORTAL_DEMO=1 .venv/bin/portal demo-code EMAIL`."
+            rx.callout(
+                rx.text(
+                    "Demo: print a demo account's code with ",
+                    rx.code("PORTAL_DEMO=1 .venv/bin/portal demo-code EMAIL"),
+                ),
+                icon="info",
+                width="100%",
             ),
         ),
         rx.button("Start over", on_click=SignInState.start_over, variant="ghost"),
@@ -240,17 +238,12 @@ def enroll_step() -> rx.Component:
             "use your password."
         ),
         authenticator_setup(SignInState.qr_code, SignInState.secret),
-        rx.form(
-            rx.vstack(
-                code_field(
-                    error_id=ERROR_ID, has_error=SignInState.error != "", allow_recovery=False
-                ),
-                submit("Confirm", SignInState.pending, "Checking…"),
-                spacing="4",
-                width="100%",
-            ),
+        form(
+            code_field(error_id=ERROR_ID, has_error=SignInState.error != "", allow_recovery=False),
             on_submit=SignInState.submit_enrollment,
-            width="100%",
+            button="Confirm",
+            busy="Checking…",
+            pending=SignInState.pending,
         ),
         spacing="4",
         width="100%",

@@ -12,9 +12,16 @@ from portal import routes
 from portal.backend.services import invitations
 from portal.backend.services.mfa import CodeRejected
 from portal.components.feedback import error_alert
-from portal.components.forms import code_field, field, submit, text_of
+from portal.components.forms import (
+    code_field,
+    field,
+    form,
+    new_password_fields,
+    new_password_of,
+    text_of,
+)
 from portal.components.mfa import authenticator_setup, recovery_codes
-from portal.layout import auth_card, portal_page
+from portal.layout import auth_card, loading, portal_page
 from portal.state.base import device_of, run_service, screen_state
 from portal.state.session import SessionState
 
@@ -66,9 +73,9 @@ class WelcomeState(rx.State):
 
     @rx.event
     async def choose_password(self, form_data: dict):
-        password, again = text_of(form_data, "password", 500), text_of(form_data, "again", 500)
-        if password != again:
-            self.error = "The two passwords are different. Type the same password twice."
+        password, problem = new_password_of(form_data)
+        if problem:
+            self.error = problem
             return
         self.error, self.pending = "", True
         yield
@@ -141,70 +148,48 @@ def welcome() -> rx.Component:
             ("invalid", rx.link("Go to the sign-in page", href=routes.SIGN_IN)),
             (
                 "identity",
-                rx.form(
-                    rx.vstack(
-                        field(
-                            "Your date of birth",
-                            "date_of_birth",
-                            kind="date",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                            autocomplete="bday",
-                            hint="So we know this invitation reached the right person.",
-                        ),
-                        submit("Continue", WelcomeState.pending, "Checking…"),
-                        spacing="4",
-                        width="100%",
+                form(
+                    field(
+                        "Your date of birth",
+                        "date_of_birth",
+                        kind="date",
+                        autocomplete="bday",
+                        error_id=ERROR_ID,
+                        has_error=has_error,
+                        hint="So we know this invitation reached the right person.",
                     ),
                     on_submit=WelcomeState.confirm_identity,
-                    width="100%",
+                    button="Continue",
+                    busy="Checking…",
+                    pending=WelcomeState.pending,
                 ),
             ),
             (
                 "password",
-                rx.form(
-                    rx.vstack(
-                        field(
-                            "Choose a password",
-                            "password",
-                            kind="password",
-                            autocomplete="new-password",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                            hint="At least 12 characters. A few words you will remember work "
-                            "well; avoid your name and common passwords.",
-                        ),
-                        field(
-                            "Type it again",
-                            "again",
-                            kind="password",
-                            autocomplete="new-password",
-                            error_id=ERROR_ID,
-                            has_error=has_error,
-                        ),
-                        submit("Continue", WelcomeState.pending, "Saving…"),
-                        spacing="4",
-                        width="100%",
+                form(
+                    *new_password_fields(
+                        label="Choose a password",
+                        error_id=ERROR_ID,
+                        has_error=has_error,
+                        hint="At least 12 characters. A few words you will remember work well; "
+                        "avoid your name and common passwords.",
                     ),
                     on_submit=WelcomeState.choose_password,
-                    width="100%",
+                    button="Continue",
+                    busy="Saving…",
+                    pending=WelcomeState.pending,
                 ),
             ),
             (
                 "authenticator",
                 rx.vstack(
                     authenticator_setup(WelcomeState.qr_code, WelcomeState.secret),
-                    rx.form(
-                        rx.vstack(
-                            code_field(
-                                error_id=ERROR_ID, has_error=has_error, allow_recovery=False
-                            ),
-                            submit("Confirm", WelcomeState.pending, "Checking…"),
-                            spacing="4",
-                            width="100%",
-                        ),
+                    form(
+                        code_field(error_id=ERROR_ID, has_error=has_error, allow_recovery=False),
                         on_submit=WelcomeState.confirm_authenticator,
-                        width="100%",
+                        button="Confirm",
+                        busy="Checking…",
+                        pending=WelcomeState.pending,
                     ),
                     spacing="4",
                     width="100%",
@@ -224,7 +209,7 @@ def welcome() -> rx.Component:
                     width="100%",
                 ),
             ),
-            rx.center(rx.spinner(size="3"), aria_label="Loading"),
+            loading(),
         ),
         heading="Set up your account",
     )

@@ -10,7 +10,7 @@ from portal.backend.services import home
 from portal.backend.views import ProviderToday, ScheduleLine
 from portal.components.cards import figure, section
 from portal.components.feedback import empty_state
-from portal.layout import portal_page
+from portal.layout import loading, portal_page
 from portal.state.base import run_service, screen_state
 from portal.state.session import signed_in
 
@@ -48,7 +48,7 @@ def provider_home() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        rx.center(rx.spinner(size="3"), aria_label="Loading", padding="3rem"),
+        loading(),
     )
 
 
