@@ -34,7 +34,8 @@ def portal_page(
             return shell(role, route, body) if role else public_shell(body)
 
         screen = on_load.state_full_name if on_load is not None else ""
-        loaders = [SessionState.enter(role.value, screen)] if role else []
+        guard = SessionState.enter(role.value, screen) if role else SessionState.show(screen)
+        loaders = [guard]
         if on_load is not None:
             loaders.append(on_load)
         PAGES.append(
@@ -42,7 +43,7 @@ def portal_page(
                 "component": page,
                 "route": route,
                 "title": f"{title} · {PRODUCT}",
-                "on_load": loaders or None,
+                "on_load": loaders,
             }
         )
         return page

@@ -66,6 +66,11 @@ class SessionState(rx.State):
         return None
 
     @rx.event
+    async def show(self, screen: str = ""):
+        """Before a public page: the views of every other screen are cleared."""
+        await clear_screens(self, keep=screen)
+
+    @rx.event
     async def check_idle(self, _moment: str = ""):
         """Polled by the shell; never counts as activity."""
         check = await run_service(self, sessions.check_session, self.session_token)
