@@ -75,6 +75,7 @@ def shell(role: Role, current_route: str, body: rx.Component) -> rx.Component:
                     aria_label="Main",
                 ),
                 rx.spacer(),
+                notifications_link(role),
                 rx.button(
                     "Sign out", on_click=SessionState.sign_out, variant="soft", high_contrast=True
                 ),
@@ -96,6 +97,21 @@ def shell(role: Role, current_route: str, body: rx.Component) -> rx.Component:
         ),
         min_height="100vh",
         background="var(--gray-2)",
+    )
+
+
+def notifications_link(role: Role) -> rx.Component:
+    unread = SessionState.unread_notifications
+    return rx.link(
+        rx.icon("bell", size=20, aria_hidden="true"),
+        rx.cond(unread > 0, rx.badge(unread, color_scheme="red", variant="solid", radius="full")),
+        href=routes.NOTIFICATIONS_OF_ROLE[role],
+        aria_label=rx.cond(unread > 0, f"Notifications, {unread} unread", "Notifications"),
+        display="flex",
+        align_items="center",
+        gap="0.25rem",
+        color_scheme="gray",
+        high_contrast=True,
     )
 
 

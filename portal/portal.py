@@ -15,9 +15,9 @@ from portal.errors import handle_backend_exception
 from portal.layout import PAGES
 from portal.middleware import RefuseUnusedHandlers
 from portal.pages import not_found  # noqa: F401  (pages register themselves)
-from portal.pages.account import security  # noqa: F401
+from portal.pages.account import notifications, security  # noqa: F401
+from portal.pages.admin import delivery, invitations, mailbox  # noqa: F401
 from portal.pages.admin import home as admin_home  # noqa: F401
-from portal.pages.admin import invitations, mailbox  # noqa: F401
 from portal.pages.auth import password_reset, register, sign_in, welcome  # noqa: F401
 from portal.pages.patient import home as patient_home  # noqa: F401
 from portal.pages.provider import home as provider_home  # noqa: F401

@@ -18,11 +18,17 @@ PROVIDER_HOME = "/provider"
 ADMIN_HOME = "/admin"
 ADMIN_INVITATIONS = "/admin/invitations"
 ADMIN_MAILBOX = "/admin/mailbox"
+ADMIN_DELIVERY = "/admin/delivery"
 
 HOME_OF_ROLE = {
     Role.PATIENT: PATIENT_HOME,
     Role.PROVIDER: PROVIDER_HOME,
     Role.ADMIN: ADMIN_HOME,
+}
+NOTIFICATIONS_OF_ROLE = {
+    Role.PATIENT: "/notifications",
+    Role.PROVIDER: "/provider/notifications",
+    Role.ADMIN: "/admin/notifications",
 }
 SECURITY_OF_ROLE = {
     Role.PATIENT: "/security",
@@ -37,6 +43,7 @@ NAVIGATION = {
     Role.ADMIN: [
         ("Overview", ADMIN_HOME),
         ("Invitations", ADMIN_INVITATIONS),
+        ("Delivery", ADMIN_DELIVERY),
         *([("Dev mailbox", ADMIN_MAILBOX)] if settings().demo else []),
         ("Security", SECURITY_OF_ROLE[Role.ADMIN]),
     ],

@@ -19,8 +19,8 @@ from sqlalchemy.exc import ArgumentError
 IDLE_TIMEOUT_RANGE = (15, 30)
 KEY_PROVIDERS = ("local", "aws-kms")
 STORAGE_BACKENDS = ("local", "s3")
-EMAIL_CHANNELS = ("outbox", "smtp")
-SMS_CHANNELS = ("outbox",)
+EMAIL_CHANNELS = ("outbox", "smtp", "ses")
+SMS_CHANNELS = ("outbox", "twilio")
 
 
 class ConfigError(Exception):
@@ -48,6 +48,10 @@ class Settings:
     demo: bool
     email_sender: str
     smtp_url: str | None
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_from: str | None
+    twilio_api_url: str | None
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +78,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     key_provider = _choice(env, "PORTAL_KEY_PROVIDER", KEY_PROVIDERS)
     storage = _choice(env, "PORTAL_STORAGE", STORAGE_BACKENDS)
     email_channel = _choice(env, "PORTAL_EMAIL", EMAIL_CHANNELS)
+    sms_channel = _choice(env, "PORTAL_SMS", SMS_CHANNELS)
+    twilio = sms_channel == "twilio"
     demo = _flag(env, "PORTAL_DEMO")
     return Settings(
         data_dir=data_dir,
@@ -93,7 +99,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         * 1024
         * 1024,
         email_channel=email_channel,
-        sms_channel=_choice(env, "PORTAL_SMS", SMS_CHANNELS),
+        sms_channel=sms_channel,
         idle_timeout_minutes=_int_in_range(
             env, "PORTAL_IDLE_TIMEOUT_MINUTES", default=15, bounds=IDLE_TIMEOUT_RANGE
         ),
@@ -105,6 +111,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_url=_required_with(
             env, "PORTAL_SMTP_URL", email_channel == "smtp", "PORTAL_EMAIL=smtp"
         ),
+        twilio_account_sid=_required_with(env, "TWILIO_ACCOUNT_SID", twilio, "PORTAL_SMS=twilio"),
+        twilio_auth_token=_required_with(env, "TWILIO_AUTH_TOKEN", twilio, "PORTAL_SMS=twilio"),
+        twilio_from=_required_with(env, "TWILIO_FROM_NUMBER", twilio, "PORTAL_SMS=twilio"),
+        twilio_api_url=_optional_url(env, "PORTAL_TWILIO_API_URL"),
     )
 
 

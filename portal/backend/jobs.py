@@ -3,17 +3,14 @@ never do the same work twice."""
 
 from __future__ import annotations
 
-import logging
-
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from portal.backend.config import settings
-from portal.backend.notify.dispatch import dispatch_due
+from portal.backend.notify.dispatch import Channels, dispatch_due
 from portal.backend.notify.email import email_channel
+from portal.backend.notify.sms import sms_channel
 from portal.backend.services import call
 from portal.backend.services.sessions import end_expired_sessions
-
-logger = logging.getLogger(__name__)
 
 
 def start() -> BackgroundScheduler:
@@ -21,7 +18,7 @@ def start() -> BackgroundScheduler:
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
     )
-    email = email_channel(settings())
+    channels = Channels(email=email_channel(settings()), sms=sms_channel(settings()))
     scheduler.add_job(
         call, "interval", seconds=20, args=[end_expired_sessions], id="end_expired_sessions"
     )
@@ -30,7 +27,7 @@ def start() -> BackgroundScheduler:
         "interval",
         seconds=3,
         args=[dispatch_due],
-        kwargs={"email": email},
+        kwargs={"channels": channels},
         id="dispatch_notifications",
     )
     scheduler.start()

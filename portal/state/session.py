@@ -4,9 +4,10 @@ The token is re-checked against its server-side session row on every event, so a
 never trusted merely because it was once valid. Any handler may be called by any client with
 any arguments; each one authorizes through `signed_in` by itself.
 
-Every shell also polls `check_idle` (a check that is not activity): two minutes before the idle
-limit it opens the warning dialog, and once the session has ended (timeout, or signed out from
-another device) it clears the tab's state and reloads it with a fresh Reflex token.
+Every shell also polls `check_idle` (a check that is not activity): it refreshes the unread
+notification count, opens the warning dialog two minutes before the idle limit, and once the
+session has ended (timeout, or signed out from another device) clears the tab's state and
+reloads it with a fresh Reflex token.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from portal import routes
 from portal.backend.config import settings
 from portal.backend.security.principal import Principal, Role
 from portal.backend.security.tokens import SESSION_COOKIE
-from portal.backend.services import sessions
+from portal.backend.services import notifications, sessions
 from portal.state.base import clear_screens, run_service
 
 WARNING_SECONDS = 120
@@ -36,6 +37,7 @@ class SessionState(rx.State):
         secure=settings().secure_cookies,
     )
     role: str = ""
+    unread_notifications: int = 0
     warning_open: bool = False
     warning_text: str = ""
     check_every_ms: int = 15_000
@@ -63,6 +65,7 @@ class SessionState(rx.State):
         if principal.role != Role(role):
             return rx.redirect(routes.home_of(principal.role), replace=True)
         self.warning_open = False
+        self.unread_notifications = await run_service(self, notifications.unread_count, principal)
         return None
 
     @rx.event
@@ -78,6 +81,9 @@ class SessionState(rx.State):
             # Only a tab that was signed in is told it was signed out; a visitor who never
             # was is sent to the sign-in page by the page guard.
             return await self._signed_out() if self.role else None
+        self.unread_notifications = await run_service(
+            self, notifications.unread_count, check.principal
+        )
         timeout = check.idle_timeout_seconds
         self.check_every_ms = min(15_000, max(2_000, timeout * 1000 // 10))
         lead = min(WARNING_SECONDS, timeout // 2)

@@ -24,7 +24,7 @@ SECONDS_TO_NOTICE = 25_000  # the shell checks its session every 15 s
 def mail_link(admin: BrowserContext, to: str, path: str) -> str:
     page = admin.new_page()
     page.goto("/admin/mailbox")
-    mail = page.get_by_role("listitem").filter(has_text=f"To: {to}").first
+    mail = page.get_by_role("listitem").filter(has_text=f"Email to: {to}").first
     expect(mail).to_be_visible()
     link = re.search(rf"https?://\S+{path}\?token=[\w-]+", mail.inner_text())[0]
     page.close()

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from portal.backend import clock, models
 from portal.backend.config import settings
-from portal.backend.notify.dispatch import MAX_ATTEMPTS, dispatch_due
+from portal.backend.notify.dispatch import MAX_ATTEMPTS, Channels, dispatch_due
 from portal.backend.notify.email import SmtpEmail
+from portal.backend.notify.sms import DevMailboxSms
 from portal.backend.security.principal import NotFound, PermissionDenied
 from portal.backend.services import account_recovery
 from portal.backend.services.mailbox import dev_mailbox
@@ -50,9 +51,9 @@ def queue_reset(practice) -> None:
 def test_queued_mail_is_delivered_over_smtp_once(practice, smtp_server):
     inbox, url = smtp_server
     queue_reset(practice)
-    email = SmtpEmail(url, "Riverside <portal@riverside.example>")
-    assert dispatch_due(email=email, uow=practice.database.unit_of_work()) == 1
-    assert dispatch_due(email=email, uow=practice.database.unit_of_work()) == 0
+    email = Channels(SmtpEmail(url, "Riverside <portal@riverside.example>"), DevMailboxSms())
+    assert dispatch_due(channels=email, uow=practice.database.unit_of_work()) == 1
+    assert dispatch_due(channels=email, uow=practice.database.unit_of_work()) == 0
     [(sender, recipients, content)] = inbox.messages
     message = message_from_string(content, policy=policy.default)
     assert sender == "portal@riverside.example"
@@ -72,32 +73,40 @@ class Flaky:
             self.failures -= 1
             raise ConnectionRefusedError("smtp down")
         self.sent += 1
+        return None
 
 
 def test_a_failing_send_is_retried_with_growing_delays(practice):
     queue_reset(practice)
     channel = Flaky(failures=2)
+    channels = Channels(channel, DevMailboxSms())
     uow = practice.database.unit_of_work
-    assert dispatch_due(email=channel, uow=uow()) == 0
-    assert dispatch_due(email=channel, uow=uow()) == 0  # not due again yet
+    assert dispatch_due(channels=channels, uow=uow()) == 0
+    assert dispatch_due(channels=channels, uow=uow()) == 0  # not due again yet
     for _ in range(2):
         clock.travel(timedelta(minutes=10))
-        dispatch_due(email=channel, uow=uow())
+        dispatch_due(channels=channels, uow=uow())
     with uow() as unit:
         [mail] = unit.session.exec(select(models.Notification)).scalars().all()
-        assert (mail.status, mail.attempts, mail.last_error) == (
-            "sent",
-            3,
-            "ConnectionRefusedError",
-        )
+        assert (mail.status, mail.attempts) == ("sent", 3)
+        history = unit.session.exec(
+            select(models.NotificationAttempt.outcome, models.NotificationAttempt.error).order_by(
+                models.NotificationAttempt.attempted_at
+            )
+        ).all()
+    assert [tuple(row) for row in history] == [
+        ("failed", "ConnectionRefusedError"),
+        ("failed", "ConnectionRefusedError"),
+        ("sent", None),
+    ]
     assert channel.sent == 1
 
 
 def test_a_send_that_keeps_failing_is_marked_failed(practice):
     queue_reset(practice)
-    channel = Flaky(failures=MAX_ATTEMPTS + 5)
+    channels = Channels(Flaky(failures=MAX_ATTEMPTS + 5), DevMailboxSms())
     for _ in range(MAX_ATTEMPTS + 2):
-        dispatch_due(email=channel, uow=practice.database.unit_of_work())
+        dispatch_due(channels=channels, uow=practice.database.unit_of_work())
         clock.travel(timedelta(hours=2))
     with practice.database.unit_of_work() as uow:
         [mail] = uow.session.exec(select(models.Notification)).scalars().all()

@@ -1,4 +1,5 @@
-"""HTTP routes beside the Reflex app: authorized file downloads and a health check.
+"""HTTP routes beside the Reflex app: authorized file downloads, Twilio's callbacks and a
+health check.
 
 They authenticate with the same session cookie as the pages and answer 404 for anything the
 caller may not have, so a missing and a forbidden file look alike.
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from portal.backend.api import twilio
 from portal.backend.security.principal import NotFound, PermissionDenied
 from portal.backend.security.tokens import SESSION_COOKIE
 from portal.backend.services import call, sessions
@@ -62,5 +64,6 @@ def create_api() -> Starlette:
         routes=[
             Route("/files/attachments/{attachment_id}", attachment, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
+            *twilio.ROUTES,
         ]
     )

@@ -41,6 +41,9 @@ from portal.backend.models import (
     UserStatus,
 )
 from portal.backend.models.base import utcnow
+from portal.backend.notify import links
+from portal.backend.notify.outbox import notify_user, portal_link
+from portal.backend.notify.sms import normalize_phone
 from portal.backend.security import totp
 from portal.backend.security.passwords import hash_password
 from portal.backend.security.principal import Role
@@ -191,6 +194,7 @@ class _DemoBuilder:
         for index, entry in enumerate(people.PATIENTS):
             self._patient(index, *entry)
         self._clinic_days(self.providers[0])
+        self._latest_news()
         self.uow.audit.record(
             None,
             "demo.load",
@@ -198,6 +202,18 @@ class _DemoBuilder:
             resource_type="practice",
             resource_id=self.practice.id,
         )
+
+    def _latest_news(self) -> None:
+        """The demo patient has a result and a reply waiting in the notification centre."""
+        link = portal_link(links.SIGN_IN)
+        for template_id in ("new_result", "new_message"):
+            notify_user(
+                self.uow,
+                self.demo_patient_user,
+                template_id,
+                {"link": link},
+                event_key=f"demo:{template_id}",
+            )
 
     def _user(self, role: Role, email: str, name: str, *, invited: bool = False) -> User:
         return self.add(
@@ -264,6 +280,9 @@ class _DemoBuilder:
         birth = date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
         team_key = "children" if birth_year >= 2005 else rng.choice(["family", "family", "heart"])
         phone = f"(555) 01{rng.randint(0, 9)}-{rng.randint(1000, 9999)}"
+        user.mobile_phone = normalize_phone(phone) if has_account else None
+        if index == 0:
+            self.demo_patient_user = user
         blind_index = self.uow.keyring.blind_index
         patient = self.add(
             Patient(

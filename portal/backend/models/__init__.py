@@ -18,7 +18,12 @@ from portal.backend.models.messaging import (
     ConversationCategory,
     Message,
 )
-from portal.backend.models.notifications import Notification
+from portal.backend.models.notifications import (
+    Notification,
+    NotificationAttempt,
+    NotificationPreference,
+    SmsOptOut,
+)
 from portal.backend.models.people import CareTeam, CareTeamMember, Patient, Provider
 from portal.backend.models.practice import Location, Practice
 from portal.backend.models.records import LabComponent, MedicalRecord, RecordKind
@@ -53,6 +58,8 @@ __all__ = [
     "Message",
     "Modality",
     "Notification",
+    "NotificationAttempt",
+    "NotificationPreference",
     "Patient",
     "Practice",
     "Provider",
@@ -61,6 +68,7 @@ __all__ = [
     "ReencryptionProgress",
     "Role",
     "SignInAttempt",
+    "SmsOptOut",
     "TokenPurpose",
     "User",
     "UserSession",

@@ -36,6 +36,8 @@ class User(TenantTable, table=True):
     locked_until: datetime | None = instant(required=False)
     last_sign_in_at: datetime | None = instant(required=False)
     password_changed_at: datetime | None = instant(required=False)
+    mobile_phone: str | None = phi()
+    texts_at_night: bool = False
     created_at: datetime = instant()
 
 

@@ -1,12 +1,13 @@
-"""Changing what protects an account: password, authenticator, recovery codes. Each change
-needs a fresh re-authentication (password and code, within five minutes), and a new password
-or authenticator ends every session of the account."""
+"""Changing what protects or reaches an account: password, authenticator, recovery codes, the
+mobile number for texts. Each change needs a fresh re-authentication (password and code, within
+five minutes), and a new password or authenticator ends every session of the account."""
 
 from __future__ import annotations
 
 from portal.backend.db import UnitOfWork
 from portal.backend.models import User
 from portal.backend.models.base import utcnow
+from portal.backend.notify.sms import normalize_phone
 from portal.backend.security.passwords import hash_password, password_problem, verify_password
 from portal.backend.security.principal import NotFound, Principal
 from portal.backend.services import mfa
@@ -78,6 +79,24 @@ def finish_new_authenticator(principal: Principal, code: str, *, uow: UnitOfWork
         end_all_sessions(uow, principal, "mfa_changed")
         uow.commit()
         return codes
+
+
+def set_mobile_phone(principal: Principal, phone: str, *, uow: UnitOfWork) -> str | None:
+    """The number texts go to (empty removes it); returns it as stored, in E.164 form."""
+    number = normalize_phone(phone) if phone.strip() else None
+    if phone.strip() and number is None:
+        raise ChangeRefused(
+            "That mobile number does not look right. Enter it with its area code, for example "
+            "(555) 013-4421, or with + and the country code."
+        )
+    with uow:
+        user = _reauthenticated_user(uow, principal)
+        user.mobile_phone = number
+        uow.audit.record(
+            principal, "auth.mobile_phone_changed", resource_type="user", resource_id=user.id
+        )
+        uow.commit()
+        return number
 
 
 def _user(uow: UnitOfWork, principal: Principal) -> User:

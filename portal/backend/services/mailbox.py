@@ -1,4 +1,5 @@
-"""The dev mailbox: in demo mode, admins read the emails the portal sent, as recipients would."""
+"""The dev mailbox: in demo mode, admins read the emails and texts the portal sent, as their
+recipients would."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ SHOWN = 50
 @dataclass(frozen=True)
 class Mail:
     id: str
+    channel: str
     recipient: str
     subject: str
     text: str
@@ -36,7 +38,8 @@ def dev_mailbox(principal: Principal, *, uow: UnitOfWork) -> list[Mail]:
             uow.session.exec(
                 select(Notification)
                 .where(
-                    Notification.tenant_id == principal.tenant_id, Notification.channel == "email"
+                    Notification.tenant_id == principal.tenant_id,
+                    Notification.channel.in_(("email", "sms")),
                 )
                 .order_by(Notification.created_at.desc())
                 .limit(SHOWN)
@@ -52,6 +55,7 @@ def dev_mailbox(principal: Principal, *, uow: UnitOfWork) -> list[Mail]:
             mails.append(
                 Mail(
                     str(row.id),
+                    "Text message" if row.channel == "sms" else "Email",
                     row.recipient or "",
                     subject,
                     text,

@@ -90,7 +90,7 @@ class SecurityState(rx.State):
 
     @rx.event
     def choose(self, task: str):
-        if task in ("password", "codes", "authenticator"):
+        if task in ("password", "codes", "authenticator", "mobile"):
             self.task, self.error, self.message = task, "", ""
 
     @rx.event
@@ -108,6 +108,24 @@ class SecurityState(rx.State):
             self.error = str(refusal)
             return
         yield await (await self.get_state(SessionState))._signed_out()
+
+    @rx.event
+    async def set_mobile(self, form_data: dict):
+        principal = await signed_in(self)
+        if principal is None:
+            return
+        try:
+            number = await run_service(
+                self,
+                account_security.set_mobile_phone,
+                principal,
+                text_of(form_data, "mobile_phone", 40),
+            )
+        except account_security.ChangeRefused as refusal:
+            self.error = str(refusal)
+            return
+        self.error = ""
+        self.message = f"Texts now go to {number}." if number else "Your mobile number is removed."
 
     @rx.event
     async def new_codes(self):
@@ -254,6 +272,7 @@ def protections() -> rx.Component:
                 rx.button("Change password", on_click=SecurityState.choose("password")),
                 rx.button("New recovery codes", on_click=SecurityState.choose("codes")),
                 rx.button("New authenticator app", on_click=SecurityState.choose("authenticator")),
+                rx.button("Mobile number for texts", on_click=SecurityState.choose("mobile")),
                 wrap="wrap",
                 spacing="3",
             ),
@@ -317,6 +336,26 @@ def protections() -> rx.Component:
                                 on_click=SecurityState.start_authenticator,
                             ),
                         ),
+                    ),
+                ),
+                (
+                    "mobile",
+                    form(
+                        field(
+                            "Mobile number",
+                            "mobile_phone",
+                            kind="tel",
+                            autocomplete="tel",
+                            error_id=ERROR_ID,
+                            has_error=has_error,
+                            hint="With its area code, for example (555) 013-4421. Leave it "
+                            "empty to stop all texts.",
+                        ),
+                        on_submit=SecurityState.set_mobile,
+                        button="Save the number",
+                        busy="Saving…",
+                        pending=SecurityState.pending,
+                        max_width="28rem",
                     ),
                 ),
                 rx.fragment(),

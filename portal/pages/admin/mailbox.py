@@ -68,7 +68,7 @@ def mail_item(mail: Mail) -> rx.Component:
                     wrap="wrap",
                     width="100%",
                 ),
-                rx.text(f"To: {mail.recipient}", size="2"),
+                rx.text(f"{mail.channel} to: {mail.recipient}", size="2"),
                 rx.text(mail.text, style={"white_space": "pre-wrap", "overflow_wrap": "anywhere"}),
                 spacing="2",
             ),
