@@ -51,3 +51,18 @@ async def clear_screens(state: rx.State, keep: str = "") -> None:
     for screen in SCREEN_STATES:
         if screen.get_full_name() != keep:
             (await state.get_state(screen)).reset()
+
+
+def take_link_token(state: rx.State, route: str) -> rx.event.EventSpec | None:
+    """For a page opened from an emailed link: move the link's `?token=` into the state's
+    backend-only `_token` and reload the page without it (so it leaves the address bar and the
+    history); on that reload, reset the state but keep the token. Returns the redirect to
+    yield, if any."""
+    link_token = state.router.url.query_parameters.get("token", "")
+    if link_token:
+        state._token = link_token[:100]
+        return rx.redirect(route, replace=True)
+    token = state._token
+    state.reset()
+    state._token = token
+    return None

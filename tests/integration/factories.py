@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from portal.backend import models
 from portal.backend.db import Database
 from portal.backend.models.base import utcnow
@@ -199,3 +201,18 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
         )
         uow.commit()
         return fixture
+
+
+def mailed_links(practice: Practice, template_id: str, to: str) -> list[str]:
+    """The links of the `template_id` emails queued for `to`, oldest first."""
+    with practice.database.unit_of_work() as uow:
+        mails = (
+            uow.session.exec(select(models.Notification).order_by(models.Notification.created_at))
+            .scalars()
+            .all()
+        )
+        return [
+            m.parameters["link"]
+            for m in mails
+            if m.template_id == template_id and m.recipient == to and m.channel == "email"
+        ]

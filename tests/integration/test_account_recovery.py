@@ -11,23 +11,13 @@ from sqlalchemy import select
 from portal.backend import clock, models
 from portal.backend.security import totp
 from portal.backend.services import account_recovery, account_security, sessions, sign_in
-from tests.integration.factories import PASSWORD
+from tests.integration.factories import PASSWORD, mailed_links
 
 NEW_PASSWORD = "a different and longer phrase"
 
 
 def reset_links(practice, who: str) -> list[str]:
-    with practice.database.unit_of_work() as uow:
-        mails = (
-            uow.session.exec(select(models.Notification).order_by(models.Notification.created_at))
-            .scalars()
-            .all()
-        )
-        return [
-            m.parameters["link"]
-            for m in mails
-            if m.template_id == "password_reset" and m.recipient == practice.emails[who]
-        ]
+    return mailed_links(practice, "password_reset", practice.emails[who])
 
 
 def request(practice, email: str) -> None:

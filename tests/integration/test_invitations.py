@@ -13,23 +13,14 @@ from portal.backend import clock, models
 from portal.backend.security import totp
 from portal.backend.security.principal import NotFound, Role
 from portal.backend.services import invitations, sessions
+from tests.integration.factories import mailed_links
 
 DOB = date(1970, 1, 2)
 GOOD_PASSWORD = "a calm evening by the river"
 
 
 def invitation_links(practice, to: str) -> list[str]:
-    with practice.database.unit_of_work() as uow:
-        mails = (
-            uow.session.exec(select(models.Notification).order_by(models.Notification.created_at))
-            .scalars()
-            .all()
-        )
-        return [
-            m.parameters["link"]
-            for m in mails
-            if m.template_id == "invitation" and m.recipient == to
-        ]
+    return mailed_links(practice, "invitation", to)
 
 
 def token_of(link: str) -> str:

@@ -9,7 +9,7 @@ from portal.backend.services import account_recovery
 from portal.components.feedback import error_alert, notice
 from portal.components.forms import field, form, new_password_fields, new_password_of, text_of
 from portal.layout import auth_card, loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import run_service, screen_state, take_link_token
 
 ERROR_ID = "reset-error"
 SENT = (
@@ -51,15 +51,11 @@ class ResetPasswordState(rx.State):
 
     @rx.event
     async def load(self):
-        link_token = self.router.url.query_parameters.get("token", "")
-        if link_token:
-            self._token = link_token[:100]
-            return rx.redirect(routes.RESET_PASSWORD, replace=True)
-        token = self._token
-        self.reset()
-        self._token = token
+        redirect = take_link_token(self, routes.RESET_PASSWORD)
+        if redirect:
+            return redirect
         try:
-            await run_service(self, account_recovery.check_reset_link, token)
+            await run_service(self, account_recovery.check_reset_link, self._token)
         except account_recovery.ResetRefused as refusal:
             self.step, self.error = "invalid", str(refusal)
             return None

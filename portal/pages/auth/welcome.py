@@ -22,7 +22,7 @@ from portal.components.forms import (
 )
 from portal.components.mfa import authenticator_setup, recovery_codes
 from portal.layout import auth_card, loading, portal_page
-from portal.state.base import device_of, run_service, screen_state
+from portal.state.base import device_of, run_service, screen_state, take_link_token
 from portal.state.session import SessionState
 
 ERROR_ID = "welcome-error"
@@ -45,13 +45,9 @@ class WelcomeState(rx.State):
 
     @rx.event
     async def load(self):
-        link_token = self.router.url.query_parameters.get("token", "")
-        if link_token:
-            self._token = link_token[:100]
-            return rx.redirect(routes.WELCOME, replace=True)
-        token = self._token
-        self.reset()
-        self._token = token
+        redirect = take_link_token(self, routes.WELCOME)
+        if redirect:
+            return redirect
         try:
             invitation = await run_service(self, invitations.open_invitation, self._token)
         except invitations.InvitationRefused as refusal:
