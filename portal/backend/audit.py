@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import contextvars
-import hashlib
 import hmac
 import json
 import multiprocessing
@@ -136,10 +135,7 @@ class AuditLog:
         return self._keyring.derived_key("audit-chain")
 
     def _client_hash(self, address: str | None) -> str | None:
-        if address is None:
-            return None
-        key = self._keyring.derived_key("client-address")
-        return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+        return None if address is None else self._keyring.blind_index("client-address", address)
 
 
 CHAIN_FIELDS = (
