@@ -10,6 +10,8 @@ from portal.backend.notify.dispatch import Channels, dispatch_due
 from portal.backend.notify.email import email_channel
 from portal.backend.notify.sms import sms_channel
 from portal.backend.services import call
+from portal.backend.services.reminders import send_due_reminders
+from portal.backend.services.scheduling import offer_earlier_times
 from portal.backend.services.sessions import end_expired_sessions
 
 
@@ -29,6 +31,12 @@ def start() -> BackgroundScheduler:
         args=[dispatch_due],
         kwargs={"channels": channels},
         id="dispatch_notifications",
+    )
+    scheduler.add_job(
+        call, "interval", seconds=30, args=[send_due_reminders], id="appointment_reminders"
+    )
+    scheduler.add_job(
+        call, "interval", seconds=10, args=[offer_earlier_times], id="waitlist_offers"
     )
     scheduler.start()
     return scheduler

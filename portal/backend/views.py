@@ -21,6 +21,99 @@ class AppointmentCard:
     modality: str
     location: str
     status: str
+    # Whether the patient may still cancel or reschedule online (outside the cutoff).
+    changeable: bool = False
+    waitlisted: bool = False
+
+
+@dataclass(frozen=True)
+class AppointmentDetail:
+    card: AppointmentCard
+    address: str
+    phone: str
+    how_to_join: str
+    policy: str
+    preparation: str
+    reason: str
+    cancel_note: str
+    cutoff_hours: int
+    upcoming: bool
+
+
+@dataclass(frozen=True)
+class VisitOption:
+    id: str
+    name: str
+    modality: str
+    minutes: int
+    requires_approval: bool
+    policy: str
+    preparation: str
+
+
+@dataclass(frozen=True)
+class ProviderOption:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BookingOptions:
+    visit_types: list[VisitOption]
+    providers: list[ProviderOption]
+    practice_phone: str
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    provider_id: str
+    provider: str
+    starts_at: str  # ISO 8601, UTC
+    day: str
+    time: str
+    location: str
+
+
+@dataclass(frozen=True)
+class SlotDay:
+    date: str  # ISO date in the practice's zone
+    day: str
+    slots: list[SlotChoice]
+
+
+@dataclass(frozen=True)
+class TimeSearch:
+    days: list[SlotDay]
+    # When the range has no free time: the first day that has some, if any.
+    next_free_date: str = ""
+    next_free_day: str = ""
+
+
+@dataclass(frozen=True)
+class HeldTime:
+    id: str
+    day: str
+    time: str
+    expires_at: str  # ISO 8601, UTC
+    minutes: int
+    provider: str
+    appointment_type: str
+    modality: str
+    location: str
+    address: str
+    how_to_join: str
+    policy: str
+    preparation: str
+    requires_approval: bool
+    # For a reschedule or an earlier-time offer: the appointment it would replace.
+    replaces: str = ""
+
+
+@dataclass(frozen=True)
+class MyAppointments:
+    upcoming: list[AppointmentCard]
+    past: list[AppointmentCard]
+    offers: list[HeldTime]
 
 
 @dataclass(frozen=True)

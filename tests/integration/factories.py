@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -32,6 +32,8 @@ class Practice:
     patient_b: models.Patient
     provider: models.Provider
     care_team_id: uuid.UUID
+    appointment_type_id: uuid.UUID
+    location_id: uuid.UUID
     appointment_a: uuid.UUID
     appointment_b: uuid.UUID
     conversation_a: uuid.UUID
@@ -57,7 +59,9 @@ class Practice:
 def build_practice(database: Database, *, slug: str = "test-practice") -> Practice:
     with database.unit_of_work() as uow:
         add = uow.session.add
-        practice = models.Practice(name="Test Practice", slug=slug, time_zone="America/New_York")
+        practice = models.Practice(
+            name="Test Practice", slug=slug, time_zone="America/New_York", phone="(555) 010-0000"
+        )
         add(practice)
         uow.session.flush()
         tenant = practice.id
@@ -102,8 +106,31 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
             name="Follow-up visit",
             modality=models.Modality.IN_PERSON,
             duration_minutes=30,
+            policy_text="Please give 24 hours' notice.",
         )
         add(kind)
+        location = models.Location(
+            tenant_id=tenant,
+            name="Main Clinic",
+            address="1 Test Street",
+            phone="(555) 010-0000",
+            time_zone="America/New_York",
+        )
+        add(location)
+        uow.session.flush()
+        for weekday in range(7):  # every day, so tests need not care what day they run
+            add(
+                models.AvailabilityRule(
+                    tenant_id=tenant,
+                    provider_id=provider.id,
+                    location_id=location.id,
+                    weekday=weekday,
+                    start_time=time(9, 0),
+                    end_time=time(17, 0),
+                    time_zone="America/New_York",
+                    effective_from=date.today() - timedelta(days=30),
+                )
+            )
 
         def patient(key: str, first: str, last: str) -> models.Patient:
             account = user(Role.PATIENT, key, f"{first} {last}")
@@ -140,6 +167,8 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
                 appointment_type_id=kind.id,
                 starts_at=starts,
                 ends_at=starts + timedelta(minutes=30),
+                blocked_from=starts,
+                blocked_until=starts + timedelta(minutes=30),
                 reason=f"reason {CANARY}",
             )
             add(row)
@@ -189,6 +218,8 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
             patient_b=patient_b,
             provider=provider,
             care_team_id=team.id,
+            appointment_type_id=kind.id,
+            location_id=location.id,
             appointment_a=appointment(patient_a, now + timedelta(days=3)),
             appointment_b=appointment(patient_b, noon),
             conversation_a=conversation_a,

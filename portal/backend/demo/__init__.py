@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from portal.backend.availability import Span
 from portal.backend.config import settings
 from portal.backend.db import UnitOfWork
 from portal.backend.demo import labs, people
@@ -146,7 +147,7 @@ class _DemoBuilder:
             patient_self_registration=True,
         )
         self.zone = ZoneInfo(self.practice.time_zone)
-        self.busy: dict[uuid.UUID, set[datetime]] = {}
+        self.busy: dict[uuid.UUID, list[Span]] = {}
         self.provider_location: dict[uuid.UUID, Location] = {}
         self.provider_teams: dict[uuid.UUID, list[str]] = {}
         self.patients: list[Patient] = []
@@ -268,7 +269,7 @@ class _DemoBuilder:
                 )
         self.provider_location[provider.id] = location
         self.provider_teams[provider.id] = teams
-        self.busy[provider.id] = set()
+        self.busy[provider.id] = []
         return provider
 
     def _patient(self, index: int, first: str, last: str, sex: str, birth_year: int) -> None:
@@ -387,18 +388,23 @@ class _DemoBuilder:
             else [time(hour, minute) for hour in (9, 10, 11, 13, 14, 15, 16) for minute in (0, 30)]
         )
         rng.shuffle(candidates)
+        length = timedelta(minutes=kind.duration_minutes)
         free = [
-            moment
+            Span(moment, moment + length)
             for moment in (
                 datetime.combine(day, candidate, tzinfo=self.zone).astimezone(UTC)
                 for candidate in candidates
             )
-            if moment not in self.busy[provider.id]
+            if not any(
+                taken.overlaps(Span(moment, moment + length)) for taken in self.busy[provider.id]
+            )
         ]
         if not free:
             return
-        starts = free[0]
-        self.busy[provider.id].add(starts)
+        visit = free[0]
+        starts = visit.start
+        if status != AppointmentStatus.CANCELLED:
+            self.busy[provider.id].append(visit)
         cancelled = status == AppointmentStatus.CANCELLED
         in_person = kind.modality == Modality.IN_PERSON
         self.add(
@@ -409,11 +415,13 @@ class _DemoBuilder:
                 appointment_type_id=kind.id,
                 location_id=self.provider_location[provider.id].id if in_person else None,
                 starts_at=starts,
-                ends_at=starts + timedelta(minutes=kind.duration_minutes),
+                ends_at=visit.end,
+                blocked_from=visit.start,
+                blocked_until=visit.end,
                 status=status,
                 reason=rng.choice(VISIT_REASONS),
                 cancelled_at=starts - timedelta(days=2) if cancelled else None,
-                cancelled_by="patient" if cancelled else None,
+                caused_by="patient" if cancelled else None,
                 cancel_reason="Schedule conflict" if cancelled else None,
             )
         )

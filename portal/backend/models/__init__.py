@@ -34,7 +34,10 @@ from portal.backend.models.scheduling import (
     AppointmentType,
     AvailabilityException,
     AvailabilityRule,
+    ExceptionKind,
     Modality,
+    SlotHold,
+    WaitlistEntry,
 )
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "Conversation",
     "ConversationCategory",
     "DataKey",
+    "ExceptionKind",
     "LabComponent",
     "Location",
     "MedicalRecord",
@@ -68,9 +72,11 @@ __all__ = [
     "ReencryptionProgress",
     "Role",
     "SignInAttempt",
+    "SlotHold",
     "SmsOptOut",
     "TokenPurpose",
     "User",
     "UserSession",
     "UserStatus",
+    "WaitlistEntry",
 ]

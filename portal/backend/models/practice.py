@@ -17,6 +17,9 @@ class Practice(Table, table=True):
     time_zone: str = Field(max_length=64)
     idle_timeout_minutes: int = 15
     patient_self_registration: bool = False
+    phone: str = Field(default="", max_length=40)
+    # When appointment reminders go out, in minutes before the visit, e.g. "1440,60".
+    reminder_minutes_before: str = Field(default="1440,60", max_length=64)
     created_at: datetime = instant()
 
 

@@ -100,6 +100,27 @@ TEMPLATES = {
             "Your appointment with {practice} on {date} at {time} was cancelled. Details: {link}",
         ),
         Template(
+            "appointment_requested",
+            Category.APPOINTMENT_CHANGE,
+            "Appointment request received",
+            "{practice} received your request for an appointment on {date} at {time}. We will "
+            "let you know when it is confirmed. Details: {link}",
+        ),
+        Template(
+            "appointment_request_declined",
+            Category.APPOINTMENT_CHANGE,
+            "Appointment request not accepted",
+            "{practice} could not accept your request for {date} at {time}. Please choose "
+            "another time: {link}",
+        ),
+        Template(
+            "earlier_time_offered",
+            Category.APPOINTMENT_CHANGE,
+            "An earlier appointment time is available",
+            "An earlier time is available with {practice} on {date} at {time}. It is kept "
+            "for you for {minutes} minutes: {link}",
+        ),
+        Template(
             "account_locked",
             Category.ACCOUNT,
             "Your portal account is locked",

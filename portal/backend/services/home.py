@@ -20,17 +20,16 @@ from portal.backend.models import (
     Message,
     Patient,
     Practice,
-    Provider,
     User,
     UserSession,
 )
 from portal.backend.models.base import utcnow
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.services.scheduling import appointment_card
 from portal.backend.views import (
     MODALITY_LABELS,
     STATUS_LABELS,
     AdminOverview,
-    AppointmentCard,
     ConversationLine,
     PatientHome,
     ProviderToday,
@@ -78,7 +77,7 @@ def patient_home(principal: Principal, *, uow: UnitOfWork) -> PatientHome:
         return PatientHome(
             first_name=patient.preferred_name or patient.legal_first_name,
             practice_name=practice.name,
-            next_appointment=_appointment_card(uow, next_visit, zone) if next_visit else None,
+            next_appointment=appointment_card(uow, next_visit, zone) if next_visit else None,
             upcoming_count=uow.appointments.count(upcoming),
             unread_messages=sum(unread.values()),
             conversations=[
@@ -185,24 +184,6 @@ def admin_overview(principal: Principal, *, uow: UnitOfWork) -> AdminOverview:
                 for role in Role
             ],
         )
-
-
-def _appointment_card(uow: UnitOfWork, appointment: Appointment, zone: str) -> AppointmentCard:
-    provider = uow.session.get(Provider, appointment.provider_id)
-    kind = uow.session.get(AppointmentType, appointment.appointment_type_id)
-    location = (
-        uow.session.get(Location, appointment.location_id) if appointment.location_id else None
-    )
-    return AppointmentCard(
-        id=str(appointment.id),
-        day=local_day(appointment.starts_at, zone),
-        time=local_time(appointment.starts_at, zone),
-        provider=f"{provider.display_name}, {provider.credentials}".rstrip(", "),
-        appointment_type=kind.name,
-        modality=MODALITY_LABELS[kind.modality],
-        location=location.name if location else "",
-        status=STATUS_LABELS[appointment.status],
-    )
 
 
 def _unread_by_conversation(
