@@ -196,3 +196,128 @@ def local_moment(instant: datetime, time_zone: str) -> str:
     """E.g. '1 Dec, 9:30 AM'."""
     local = instant.astimezone(ZoneInfo(time_zone))
     return f"{local.day} {local:%b}, {local_time(instant, time_zone)}"
+
+
+@dataclass(frozen=True)
+class CalendarLine:
+    id: str
+    visit_type_id: str
+    time: str
+    end_time: str
+    patient: str
+    appointment_type: str
+    modality: str
+    location: str
+    status: str
+    # e.g. "Late cancellation (patient)", "Missed (clinic)"; empty for an ordinary visit.
+    attendance: str
+    requested: bool
+    can_check_in: bool
+    can_mark_missed: bool
+    can_change: bool
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    date: str
+    day: str
+    lines: list[CalendarLine]
+
+
+@dataclass(frozen=True)
+class AttendanceLine:
+    day: str
+    time: str
+    patient: str
+    what: str
+
+
+@dataclass(frozen=True)
+class ClinicCalendar:
+    provider_name: str
+    first_date: str
+    days: list[CalendarDay]
+    requests: int
+    waitlist_waiting: int
+    offers_made: int
+    offers_accepted: int
+    fill_rate: str
+    attendance: list[AttendanceLine]
+
+
+@dataclass(frozen=True)
+class HoursLine:
+    id: str
+    weekday: str
+    hours: str
+    location: str
+    effective: str
+
+
+@dataclass(frozen=True)
+class ExceptionLine:
+    id: str
+    kind: str
+    when: str
+    note: str
+
+
+@dataclass(frozen=True)
+class PreviewDay:
+    day: str
+    free: int
+    first: str
+    last: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a select: a location, a visit type."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    hours: list[HoursLine]
+    exceptions: list[ExceptionLine]
+    locations: list[Choice]
+    visit_types: list[Choice]
+    preview_type: str
+    preview: list[PreviewDay]
+
+
+@dataclass(frozen=True)
+class PatientMatch:
+    id: str
+    name: str
+    date_of_birth: str
+    medical_record_number: str
+
+
+@dataclass(frozen=True)
+class VisitTypeRow:
+    id: str
+    name: str
+    modality: str
+    duration_minutes: int
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    slot_interval_minutes: int
+    minimum_notice_minutes: int
+    booking_horizon_days: int
+    max_future_bookings: int
+    bookable_by: str
+    requires_approval: bool
+    cancellation_cutoff_hours: int
+    policy_text: str
+    preparation_text: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class SchedulingSettings:
+    visit_types: list[VisitTypeRow]
+    holidays: list[ExceptionLine]
+    reminder_minutes_before: str

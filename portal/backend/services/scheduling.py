@@ -171,7 +171,7 @@ def find_times(
             ignore_patient=patient.id,
             ignore_appointment=ignore,
         )
-        result = _by_day(slots, providers, uow, zone)
+        result = slot_days(uow, slots, providers, zone)
         if slots or end >= latest:
             return TimeSearch(days=result)
         later = _free(
@@ -1224,9 +1224,10 @@ def _place(
     return appointment
 
 
-def _by_day(
-    slots: list[Slot], providers: list[Provider], uow: UnitOfWork, zone: str
+def slot_days(
+    uow: UnitOfWork, slots: list[Slot], providers: list[Provider], zone: str
 ) -> list[SlotDay]:
+    """Free slots grouped by day in the practice's zone, ready to show."""
     by_id = {p.id: p for p in providers}
     places = _location_names(uow, providers[0].tenant_id) if providers else {}
     days: dict[date, list[Slot]] = {}
