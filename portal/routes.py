@@ -14,11 +14,16 @@ REGISTER = "/register"
 NOT_FOUND = "/404"
 
 PATIENT_HOME = "/"
+APPOINTMENTS = links.APPOINTMENTS
+BOOK_APPOINTMENT = "/appointments/book"
 PROVIDER_HOME = "/provider"
+PROVIDER_SCHEDULE = "/provider/schedule"
+PROVIDER_HOURS = "/provider/hours"
 ADMIN_HOME = "/admin"
 ADMIN_INVITATIONS = "/admin/invitations"
 ADMIN_MAILBOX = "/admin/mailbox"
 ADMIN_DELIVERY = "/admin/delivery"
+ADMIN_SCHEDULING = "/admin/scheduling"
 
 HOME_OF_ROLE = {
     Role.PATIENT: PATIENT_HOME,
@@ -38,12 +43,22 @@ SECURITY_OF_ROLE = {
 
 # The navigation of each shell: (label, route).
 NAVIGATION = {
-    Role.PATIENT: [("Home", PATIENT_HOME), ("Security", SECURITY_OF_ROLE[Role.PATIENT])],
-    Role.PROVIDER: [("Today", PROVIDER_HOME), ("Security", SECURITY_OF_ROLE[Role.PROVIDER])],
+    Role.PATIENT: [
+        ("Home", PATIENT_HOME),
+        ("Appointments", APPOINTMENTS),
+        ("Security", SECURITY_OF_ROLE[Role.PATIENT]),
+    ],
+    Role.PROVIDER: [
+        ("Today", PROVIDER_HOME),
+        ("Schedule", PROVIDER_SCHEDULE),
+        ("Working hours", PROVIDER_HOURS),
+        ("Security", SECURITY_OF_ROLE[Role.PROVIDER]),
+    ],
     Role.ADMIN: [
         ("Overview", ADMIN_HOME),
         ("Invitations", ADMIN_INVITATIONS),
         ("Delivery", ADMIN_DELIVERY),
+        ("Scheduling", ADMIN_SCHEDULING),
         *([("Dev mailbox", ADMIN_MAILBOX)] if settings().demo else []),
         ("Security", SECURITY_OF_ROLE[Role.ADMIN]),
     ],

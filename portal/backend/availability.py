@@ -67,9 +67,7 @@ class VisitRules:
 
     def blocked(self, starts_at: datetime) -> Span:
         """The provider's time a visit starting at `starts_at` takes, buffers included."""
-        return Span(
-            starts_at - self.buffer_before, starts_at + self.duration + self.buffer_after
-        )
+        return Span(starts_at - self.buffer_before, starts_at + self.duration + self.buffer_after)
 
 
 @dataclass(frozen=True, order=True)

@@ -24,6 +24,8 @@ class AppointmentCard:
     # Whether the patient may still cancel or reschedule online (outside the cutoff).
     changeable: bool = False
     waitlisted: bool = False
+    visit_type_id: str = ""
+    provider_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class HeldTime:
     id: str
     day: str
     time: str
-    expires_at: str  # ISO 8601, UTC
+    held_until: str  # a local time, e.g. '10:35 AM'
     minutes: int
     provider: str
     appointment_type: str

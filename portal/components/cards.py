@@ -37,3 +37,16 @@ def detail_row(label: str, value: rx.Var | str) -> rx.Component:
         spacing="3",
         wrap="wrap",
     )
+
+
+def calendar_link(appointment_id: rx.Var[str]) -> rx.Component:
+    """A download link to an appointment's calendar file. Reflex renders links as client-side
+    routes; a `target` makes the router leave the click to the browser, which downloads."""
+    return rx.el.a(
+        "Add to my calendar (.ics file)",
+        href=f"/files/appointments/{appointment_id}/calendar.ics",
+        download="appointment.ics",
+        target="_blank",
+        rel="noopener",
+        style={"color": "var(--accent-11)", "text_decoration": "underline"},
+    )

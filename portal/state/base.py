@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 import reflex as rx
 
 from portal.backend.security.devices import describe
-from portal.backend.services import call
+from portal.backend.security.principal import Principal
+from portal.backend.services import call, scheduling
 
 View = TypeVar("View")
 
@@ -36,6 +38,11 @@ async def run_service(
         request_id=uuid.uuid4().hex,
         **kwargs,
     )
+
+
+async def practice_today(state: rx.State, principal: Principal) -> date:
+    """Today where the practice is, for pages that choose days."""
+    return await run_service(state, scheduling.practice_today, principal)
 
 
 def client_address(state: rx.State) -> str | None:

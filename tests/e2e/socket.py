@@ -10,10 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import socketio
+from reflex.state import UpdateVarsInternalState
 
 from portal.state.session import SessionState
 
-UPDATE_VARS = "reflex___state____update_vars_internal_state.update_vars_internal"
+UPDATE_VARS = f"{UpdateVarsInternalState.get_full_name()}.update_vars_internal"
 
 
 def in_thread(coroutine) -> Any:

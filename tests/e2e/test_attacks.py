@@ -110,6 +110,8 @@ def test_staff_handlers_do_nothing_for_outsiders(
     assert replies and not any(reply.startswith("timeout") for reply in replies)
     leaked = [marker for marker in PHI if any(marker in reply for reply in replies)]
     assert leaked == []
+    if who == "patient":  # the session was live, so the role check is what refused
+        assert any('"role_rx_state_": "patient"' in reply for reply in replies)
 
 
 def test_a_signed_out_tabs_token_reaches_no_phi(new_context, portal_url, accounts):

@@ -25,8 +25,12 @@ def reminders(practice) -> list[models.Notification]:
 
 
 def visit_in(practice, delta: timedelta) -> None:
-    """Move patient A's appointment to start `delta` from now, booked a week ago."""
+    """Move patient A's appointment to start `delta` from now, booked a week ago (and cancel
+    patient B's, which is today, so only A's can be due)."""
     with practice.database.unit_of_work() as uow:
+        uow.session.get(
+            models.Appointment, practice.appointment_b
+        ).status = models.AppointmentStatus.CANCELLED
         visit = uow.session.get(models.Appointment, practice.appointment_a)
         visit.starts_at = visit.blocked_from = utcnow() + delta
         visit.ends_at = visit.blocked_until = visit.starts_at + timedelta(minutes=30)

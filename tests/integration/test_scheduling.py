@@ -456,3 +456,45 @@ def test_fifty_patients_racing_for_one_time_get_one_booking(practice, database):
             select(models.Appointment).where(models.Appointment.starts_at == starts_at)
         ).all()
         assert len(booked) == 1
+
+
+def test_anyone_on_the_care_team_offers_each_time_once(practice):
+    with uow(practice) as work:
+        second = models.Provider(
+            tenant_id=practice.tenant_id, display_name="Dr. Second", credentials="DO"
+        )
+        work.session.add(second)
+        work.session.flush()
+        work.session.add(
+            models.CareTeamMember(
+                care_team_id=practice.care_team_id,
+                provider_id=second.id,
+                tenant_id=practice.tenant_id,
+            )
+        )
+        for weekday in range(7):
+            work.session.add(
+                models.AvailabilityRule(
+                    tenant_id=practice.tenant_id,
+                    provider_id=second.id,
+                    location_id=practice.location_id,
+                    weekday=weekday,
+                    start_time=time(8, 0),
+                    end_time=time(10, 0),
+                    time_zone="America/New_York",
+                    effective_from=days_ahead(-1),
+                )
+            )
+        work.commit()
+    (day,) = scheduling.find_times(
+        practice.principal("patient_a"),
+        practice.appointment_type_id,
+        None,
+        days_ahead(6),
+        days=1,
+        uow=uow(practice),
+    ).days
+    times = [choice.time for choice in day.slots]
+    assert len(times) == len(set(times))
+    assert times[:2] == ["8:00 AM", "8:15 AM"]
+    assert {choice.provider for choice in day.slots} == {"Dr. Second, DO", "Dr. Test, MD"}

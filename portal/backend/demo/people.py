@@ -4,6 +4,7 @@ PRACTICE = {
     "name": "Riverside Family Health",
     "slug": "riverside-demo",
     "time_zone": "America/New_York",
+    "phone": "(555) 010-2000",
 }
 
 LOCATIONS = [

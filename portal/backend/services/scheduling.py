@@ -171,6 +171,11 @@ def find_times(
             ignore_patient=patient.id,
             ignore_appointment=ignore,
         )
+        if provider_id is None:  # "anyone": one choice per time, with the first clinician free
+            first_free: dict[datetime, Slot] = {}
+            for slot in slots:
+                first_free.setdefault(slot.starts_at, slot)
+            slots = list(first_free.values())
         result = slot_days(uow, slots, providers, zone)
         if slots or end >= latest:
             return TimeSearch(days=result)
@@ -490,6 +495,12 @@ def calendar_file(principal: Principal, appointment_id: uuid.UUID, *, uow: UnitO
     return calendar.to_ical()
 
 
+def practice_today(principal: Principal, *, uow: UnitOfWork) -> date:
+    """Today's date where the practice is (the server's date can already be tomorrow)."""
+    with uow:
+        return utcnow().astimezone(ZoneInfo(_zone(uow, principal))).date()
+
+
 # --- shared with the clinic's side ----------------------------------------------------------
 
 
@@ -520,6 +531,8 @@ def appointment_card(
         status=STATUS_LABELS[appointment.status],
         changeable=upcoming and not _inside_cutoff(appointment, kind, now),
         waitlisted=waitlisted,
+        visit_type_id=str(kind.id),
+        provider_id=str(provider.id),
     )
 
 
@@ -1276,7 +1289,7 @@ def _held_time(uow: UnitOfWork, hold: SlotHold, kind: AppointmentType, now: date
         id=str(hold.id),
         day=local_day(hold.starts_at, zone),
         time=local_time(hold.starts_at, zone),
-        expires_at=hold.expires_at.isoformat(),
+        held_until=local_time(hold.expires_at, zone),
         minutes=max(1, round((hold.expires_at - now).total_seconds() / 60)),
         provider=_provider_name(provider),
         appointment_type=kind.name,

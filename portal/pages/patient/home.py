@@ -71,11 +71,16 @@ def next_appointment(data) -> rx.Component:
                 size="2",
                 color_scheme="gray",
             ),
+            rx.link("See, change or cancel your appointments", href=routes.APPOINTMENTS),
             spacing="2",
         ),
-        empty_state(
-            "No upcoming appointments",
-            "When you or your care team book a visit, it will appear here.",
+        rx.vstack(
+            empty_state(
+                "No upcoming appointments",
+                "When you or your care team book a visit, it will appear here.",
+            ),
+            rx.link(rx.button("Book an appointment"), href=routes.BOOK_APPOINTMENT),
+            width="100%",
         ),
     )
 
