@@ -323,3 +323,79 @@ class SchedulingSettings:
     visit_types: list[VisitTypeRow]
     holidays: list[ExceptionLine]
     reminder_minutes_before: str
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """A run of message text; `href` is set only for an http(s) link in it."""
+
+    text: str
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class AttachmentLine:
+    id: str
+    filename: str
+    size: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    id: str
+    mine: bool
+    sender: str
+    sent: str
+    # Each line of the message, as text and link parts.
+    lines: list[list[TextPart]]
+    attachments: list[AttachmentLine]
+    # For the viewer's own messages: whether the other side has read it, and when.
+    receipt: str
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    id: str
+    subject: str
+    category: str
+    status: str
+    care_team: str
+    patient: str
+    assigned: str
+    assigned_id: str
+    waiting: str
+    messages: list[MessageLine]
+    # Changes whenever a message arrives or is read: live views compare it to refresh.
+    version: str
+
+
+@dataclass(frozen=True)
+class ThreadLine:
+    id: str
+    subject: str
+    category: str
+    status: str
+    last_activity: str
+    unread: int
+    patient: str = ""
+    patient_id: str = ""
+    assigned: str = ""
+    waiting: str = ""
+    overdue: bool = False
+    snippet: str = ""
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    lines: list[ThreadLine]
+    next_after: str
+    target_hours: int
+
+
+@dataclass(frozen=True)
+class MessagingContext:
+    care_team: str
+    response_hours: int
+    categories: list[Choice]
+    threads: list[ThreadLine]

@@ -458,10 +458,12 @@ class _DemoBuilder:
                 )
             )
             reply_read = thread_index > 0 or rng.random() < 0.3
+            clinician = next(p for p in self.providers if team_key in self.provider_teams[p.id])
             reply = self.add(
                 Message(
                     tenant_id=self.practice.id,
                     conversation_id=conversation.id,
+                    sender_user_id=clinician.user_id,
                     from_patient=False,
                     body=answer,
                     sent_at=answered,
@@ -471,7 +473,7 @@ class _DemoBuilder:
             self._attach_instructions(reply, subject)
             if reply_read and rng.random() < 0.5:
                 follow_up = min(answered + timedelta(hours=rng.randint(3, 30)), self.now)
-                conversation.last_message_at = follow_up
+                conversation.last_message_at = conversation.waiting_since = follow_up
                 self.add(
                     Message(
                         tenant_id=self.practice.id,

@@ -25,6 +25,7 @@ class Conversation(TenantTable, table=True):
     __table_args__ = (
         Index("ix_conversations_patient_last", "patient_id", "last_message_at"),
         Index("ix_conversations_team_last", "care_team_id", "last_message_at"),
+        Index("ix_conversations_team_waiting", "care_team_id", "waiting_since"),
     )
 
     patient_id: uuid.UUID = Field(foreign_key="patients.id")
@@ -34,6 +35,9 @@ class Conversation(TenantTable, table=True):
     category: ConversationCategory = Field(sa_type=String(24))
     status: str = Field(default="open", max_length=16)
     last_message_at: datetime = instant()
+    # Since when the patient has been waiting for the care team's answer (their first message
+    # after the team's last one); empty once the team has replied.
+    waiting_since: datetime | None = instant(required=False)
     created_at: datetime = instant()
 
 

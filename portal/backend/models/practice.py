@@ -20,6 +20,8 @@ class Practice(Table, table=True):
     phone: str = Field(default="", max_length=40)
     # When appointment reminders go out, in minutes before the visit, e.g. "1440,60".
     reminder_minutes_before: str = Field(default="1440,60", max_length=64)
+    # The care team's target for answering a patient's message, shown before they send.
+    message_response_hours: int = 48
     created_at: datetime = instant()
 
 

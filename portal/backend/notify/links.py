@@ -4,3 +4,4 @@ SIGN_IN = "/sign-in"
 WELCOME = "/welcome"
 RESET_PASSWORD = "/reset-password"  # noqa: S105  (a path)
 APPOINTMENTS = "/appointments"
+MESSAGES = "/messages"
