@@ -13,6 +13,8 @@ from portal.state.session import SessionState
 PRODUCT = "Patient portal"
 SHELL_TITLES = {Role.PATIENT: "My health", Role.PROVIDER: "Provider", Role.ADMIN: "Admin"}
 MAIN_ID = "main-content"
+# How often the patient and provider shells look for new messages (the live-update bound).
+LIVE_MS = 2000
 
 # Every page, registered with the app in portal.py (one registration per page, one place).
 PAGES: list[dict] = []
@@ -95,6 +97,11 @@ def shell(role: Role, current_route: str, body: rx.Component) -> rx.Component:
         rx.moment(
             interval=SessionState.check_every_ms, on_change=SessionState.check_idle, display="none"
         ),
+        *(
+            [rx.moment(interval=LIVE_MS, on_change=SessionState.check_messages, display="none")]
+            if role in routes.MESSAGES_OF_ROLE
+            else []
+        ),
         min_height="100vh",
         background="var(--gray-2)",
     )
@@ -104,7 +111,7 @@ def notifications_link(role: Role) -> rx.Component:
     unread = SessionState.unread_notifications
     return rx.link(
         rx.icon("bell", size=20, aria_hidden="true"),
-        rx.cond(unread > 0, rx.badge(unread, color_scheme="red", variant="solid", radius="full")),
+        rx.cond(unread > 0, unread_badge(unread)),
         href=routes.NOTIFICATIONS_OF_ROLE[role],
         aria_label=rx.cond(unread > 0, f"Notifications, {unread} unread", "Notifications"),
         display="flex",
@@ -112,6 +119,17 @@ def notifications_link(role: Role) -> rx.Component:
         gap="0.25rem",
         color_scheme="gray",
         high_contrast=True,
+    )
+
+
+def unread_badge(count: rx.Var[int]) -> rx.Component:
+    return rx.badge(
+        count,
+        color_scheme="red",
+        variant="solid",
+        radius="full",
+        high_contrast=True,
+        margin_left="0.2rem",
     )
 
 
@@ -192,12 +210,21 @@ def main(body: rx.Component) -> rx.Component:
 
 def nav_link(label: str, path: str, current_route: str) -> rx.Component:
     current = path == current_route
+    counted = path in routes.MESSAGES_OF_ROLE.values()
+    unread = SessionState.unread_messages
     return rx.link(
         label,
+        rx.cond(
+            counted & (unread > 0),
+            unread_badge(unread),
+        ),
         href=path,
         weight="bold" if current else "medium",
         underline="always" if current else "hover",
         aria_current="page" if current else None,
+        aria_label=rx.cond(counted & (unread > 0), f"{label}, {unread} unread", label)
+        if counted
+        else None,
         color_scheme="gray",
         high_contrast=True,
     )

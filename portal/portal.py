@@ -19,10 +19,10 @@ from portal.pages.account import notifications, security  # noqa: F401
 from portal.pages.admin import delivery, invitations, mailbox, scheduling  # noqa: F401
 from portal.pages.admin import home as admin_home  # noqa: F401
 from portal.pages.auth import password_reset, register, sign_in, welcome  # noqa: F401
-from portal.pages.patient import appointments, booking  # noqa: F401
+from portal.pages.patient import appointments, booking, messages  # noqa: F401
 from portal.pages.patient import home as patient_home  # noqa: F401
 from portal.pages.provider import home as provider_home  # noqa: F401
-from portal.pages.provider import hours, schedule  # noqa: F401
+from portal.pages.provider import hours, inbox, schedule  # noqa: F401
 
 redaction.install()
 app = rx.App(

@@ -16,9 +16,13 @@ NOT_FOUND = "/404"
 PATIENT_HOME = "/"
 APPOINTMENTS = links.APPOINTMENTS
 BOOK_APPOINTMENT = "/appointments/book"
+MESSAGES = links.MESSAGES
+MESSAGE_THREAD = "/messages/thread"
 PROVIDER_HOME = "/provider"
 PROVIDER_SCHEDULE = "/provider/schedule"
 PROVIDER_HOURS = "/provider/hours"
+PROVIDER_INBOX = "/provider/inbox"
+PROVIDER_THREAD = "/provider/inbox/thread"
 ADMIN_HOME = "/admin"
 ADMIN_INVITATIONS = "/admin/invitations"
 ADMIN_MAILBOX = "/admin/mailbox"
@@ -35,6 +39,8 @@ NOTIFICATIONS_OF_ROLE = {
     Role.PROVIDER: "/provider/notifications",
     Role.ADMIN: "/admin/notifications",
 }
+# Where each role reads its messages; the navigation shows the unread count there.
+MESSAGES_OF_ROLE = {Role.PATIENT: MESSAGES, Role.PROVIDER: PROVIDER_INBOX}
 SECURITY_OF_ROLE = {
     Role.PATIENT: "/security",
     Role.PROVIDER: "/provider/security",
@@ -46,10 +52,12 @@ NAVIGATION = {
     Role.PATIENT: [
         ("Home", PATIENT_HOME),
         ("Appointments", APPOINTMENTS),
+        ("Messages", MESSAGES),
         ("Security", SECURITY_OF_ROLE[Role.PATIENT]),
     ],
     Role.PROVIDER: [
         ("Today", PROVIDER_HOME),
+        ("Inbox", PROVIDER_INBOX),
         ("Schedule", PROVIDER_SCHEDULE),
         ("Working hours", PROVIDER_HOURS),
         ("Security", SECURITY_OF_ROLE[Role.PROVIDER]),

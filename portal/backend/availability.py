@@ -13,7 +13,6 @@ enforces the same rule for booked appointments.
 from __future__ import annotations
 
 import bisect
-import heapq
 import itertools
 import uuid
 from collections.abc import Iterable, Iterator
@@ -143,33 +142,31 @@ def free_slots(
     `removed` is time off per provider, and under the key None the practice's holidays; a
     slot's visit must lie inside a window and outside removed time. `busy` is the blocked time
     of appointments and live holds per provider; a slot's blocked time must not overlap it.
-    Slot times step by the visit's interval from the start of their window.
+    Slot times step by the visit's interval from the start of their window. With `limit`,
+    only the earliest `limit` slots are computed, so "the first free time" stops early.
     """
     if limit is not None and limit <= 0:
         return []
     holidays = removed.get(None, [])
-    off = {}
-    taken = {}
-    generators = []
-    for window in windows:
+    off: dict[uuid.UUID, SpanSet] = {}
+    taken: dict[uuid.UUID, SpanSet] = {}
+    found: dict[tuple[uuid.UUID, datetime], Slot] = {}
+    kept: list[Slot] = []
+    for window in sorted(windows, key=lambda w: w.span.start):
+        # Windows come in order of their start, so once `limit` slots are known, a window
+        # that opens after the last of them cannot offer an earlier one.
+        if limit is not None and len(kept) >= limit and window.span.start > kept[-1].starts_at:
+            break
         provider = window.provider_id
         if provider not in off:
             off[provider] = SpanSet([*removed.get(provider, []), *holidays])
             taken[provider] = SpanSet(busy.get(provider, []))
-        generators.append(
-            _window_slots(window, off[provider], taken[provider], visit, earliest, latest)
-        )
-    seen = set()
-    slots = []
-    for slot in heapq.merge(*generators):
-        key = (slot.provider_id, slot.starts_at)
-        if key in seen:
-            continue
-        seen.add(key)
-        slots.append(slot)
-        if limit is not None and len(slots) >= limit:
-            break
-    return slots
+        slots = _window_slots(window, off[provider], taken[provider], visit, earliest, latest)
+        for slot in itertools.islice(slots, limit):
+            found.setdefault((slot.provider_id, slot.starts_at), slot)
+        if limit is not None:
+            kept = sorted(found.values())[:limit]
+    return sorted(found.values())[:limit]
 
 
 def _window_slots(

@@ -9,11 +9,14 @@ authorized. Reflex's public upload folder is never used.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
+
+from PIL import Image
 
 from portal.backend import aws
 from portal.backend.config import Settings
@@ -26,6 +29,9 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
 )
 LINK_SECONDS = 300
+THUMBNAIL_SIDE = 320
+THUMBNAIL_SOURCE_PIXELS = 50_000_000
+IMAGE_TYPES = ("image/png", "image/jpeg")
 
 
 class UploadRefused(Exception):
@@ -48,6 +54,22 @@ def check_upload(data: bytes, *, max_bytes: int) -> str:
 
 def sniff(data: bytes) -> str | None:
     return next((kind for signature, kind in SIGNATURES if data.startswith(signature)), None)
+
+
+def thumbnail(data: bytes) -> bytes | None:
+    """A PNG preview (at most 320 px a side) of a PNG or JPEG, without its metadata (photos
+    carry GPS positions). None for an image that cannot be read or is implausibly large."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > THUMBNAIL_SOURCE_PIXELS:
+                return None
+            image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            preview = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+            out = io.BytesIO()
+            preview.save(out, format="PNG")
+            return out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def attachment_disposition(filename: str) -> str:

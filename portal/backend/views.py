@@ -339,6 +339,7 @@ class AttachmentLine:
     filename: str
     size: str
     kind: str
+    preview: bool = False  # a server-made thumbnail of an image
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def error_alert(message: rx.Var[str], *, element_id: str) -> rx.Component:
 
 
 def notice(message: rx.Var[str] | str) -> rx.Component:
-    return rx.callout(message, icon="info", role="status", width="100%")
+    return rx.callout(message, icon="info", role="status", high_contrast=True, width="100%")
 
 
 def empty_state(title: str, detail: str) -> rx.Component:

@@ -18,7 +18,7 @@ from portal import routes
 from portal.backend.config import settings
 from portal.backend.security.principal import Principal, Role
 from portal.backend.security.tokens import SESSION_COOKIE
-from portal.backend.services import notifications, sessions
+from portal.backend.services import messaging, notifications, sessions
 from portal.state.base import clear_screens, run_service
 
 WARNING_SECONDS = 120
@@ -38,6 +38,7 @@ class SessionState(rx.State):
     )
     role: str = ""
     unread_notifications: int = 0
+    unread_messages: int = 0
     warning_open: bool = False
     warning_text: str = ""
     check_every_ms: int = 15_000
@@ -66,7 +67,17 @@ class SessionState(rx.State):
             return rx.redirect(routes.home_of(principal.role), replace=True)
         self.warning_open = False
         self.unread_notifications = await run_service(self, notifications.unread_count, principal)
+        self.unread_messages = await run_service(self, messaging.unread_messages, principal)
         return None
+
+    @rx.event
+    async def check_messages(self, _moment: str = ""):
+        """Polled every two seconds by the patient's and provider's shells (never counts as
+        activity): the unread count comes from the database, so a message sent through any
+        worker shows up."""
+        principal = await watching(self)
+        if principal is not None:
+            self.unread_messages = await run_service(self, messaging.unread_messages, principal)
 
     @rx.event
     async def show(self, screen: str = ""):
@@ -120,6 +131,16 @@ class SessionState(rx.State):
         self.session_token = ""
         self.warning_open = False
         return rx.call_script(RELOAD_SIGNED_OUT)
+
+
+async def watching(state: rx.State, *roles: Role) -> Principal | None:
+    """The principal behind a live poll. Unlike `signed_in`, this does not count as activity:
+    a tab left open must still reach its idle timeout."""
+    session = await state.get_state(SessionState)
+    principal = (await run_service(state, sessions.check_session, session.session_token)).principal
+    if principal is None or (roles and principal.role not in roles):
+        return None
+    return principal
 
 
 async def signed_in(state: rx.State, *roles: Role) -> Principal | None:

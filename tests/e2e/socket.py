@@ -8,6 +8,7 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlencode
 
 import socketio
 from reflex.state import UpdateVarsInternalState
@@ -55,6 +56,7 @@ def call_handlers(
     session_token: str = "",
     tab_token: str | None = None,
     path: str = "/",
+    query: dict[str, str] | None = None,
 ) -> list[str]:
     """Send `events` (full handler name, payload) one by one on one connection, after putting
     `session_token` in the session cookie's var; returns every update the server sent back,
@@ -71,7 +73,8 @@ def call_handlers(
             if isinstance(data, dict) and data.get("final", True):
                 done.set()
 
-        router = {"pathname": path, "query": {}, "asPath": path}
+        query_string = f"?{urlencode(query)}" if query else ""
+        router = {"pathname": path, "query": query or {}, "asPath": f"{path}{query_string}"}
         cookie_var = f"{SessionState.get_full_name()}.session_token"
         for name, payload in [(UPDATE_VARS, {"vars": {cookie_var: session_token}}), *events]:
             done.clear()

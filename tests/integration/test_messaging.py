@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from portal.backend import models
-from portal.backend.security.principal import NotFound, PermissionDenied
+from portal.backend.security.principal import NotFound, PermissionDenied, Principal, Role
 from portal.backend.services import messaging
+from portal.backend.services.files import download_attachment
 from portal.backend.services.messaging import MessageRefused, NewFile, text_parts
 from portal.backend.views import TextPart
 from tests.integration.factories import PDF
@@ -203,3 +204,57 @@ def test_inbox_filters_assigns_closes_and_pages(practice):
     finally:
         messaging.PAGE_SIZE = size
     assert pages == everything
+
+
+def test_images_get_a_metadata_free_preview_only_their_readers_can_fetch(practice):
+    import io
+
+    from PIL import Image
+
+    photo = io.BytesIO()
+    Image.new("RGB", (1200, 800), "teal").save(photo, format="JPEG", exif=b"Exif\x00\x00GPS")
+    thread = start(practice, files=[NewFile("rash.jpg", photo.getvalue())])
+    view = messaging.read_thread(practice.principal("patient_a"), thread, uow=uow(practice))
+    (picture,) = view.messages[0].attachments
+    assert picture.preview and picture.kind == "JPEG"
+    preview = download_attachment(
+        practice.principal("provider"), uuid.UUID(picture.id), preview=True, uow=uow(practice)
+    )
+    image = Image.open(io.BytesIO(preview.data))
+    assert image.format == "PNG" and max(image.size) == 320 and not image.info.get("exif")
+    with pytest.raises(NotFound):
+        download_attachment(
+            practice.principal("patient_b"), uuid.UUID(picture.id), preview=True, uow=uow(practice)
+        )
+
+
+def test_a_provider_outside_the_care_team_cannot_open_or_download(practice):
+    with uow(practice) as work:
+        outsider = models.Provider(tenant_id=practice.tenant_id, display_name="Dr. Elsewhere")
+        work.session.add(outsider)
+        work.commit()
+    provider = practice.principal("provider")
+    elsewhere = Principal(
+        provider.user_id,
+        Role.PROVIDER,
+        practice.tenant_id,
+        provider.session_id,
+        provider_id=outsider.id,
+    )
+    with pytest.raises(NotFound):
+        messaging.read_thread(elsewhere, practice.conversation_a, uow=uow(practice))
+    with pytest.raises(NotFound):
+        download_attachment(elsewhere, practice.attachment_a, uow=uow(practice))
+    assert messaging.inbox(elsewhere, status="all", uow=uow(practice)).lines == []
+
+
+def test_the_inbox_version_changes_with_new_messages_and_reads(practice):
+    provider = practice.principal("provider")
+    before = messaging.inbox_version(provider, uow=uow(practice))
+    thread = start(practice)
+    after_message = messaging.inbox_version(provider, uow=uow(practice))
+    messaging.read_thread(provider, thread, uow=uow(practice))
+    after_read = messaging.inbox_version(provider, uow=uow(practice))
+    assert len({before, after_message, after_read}) == 3
+    (member,) = messaging.team_members(provider, thread, uow=uow(practice))
+    assert member.name == "Dr. Test"

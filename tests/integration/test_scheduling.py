@@ -498,3 +498,27 @@ def test_anyone_on_the_care_team_offers_each_time_once(practice):
     assert len(times) == len(set(times))
     assert times[:2] == ["8:00 AM", "8:15 AM"]
     assert {choice.provider for choice in day.slots} == {"Dr. Second, DO", "Dr. Test, MD"}
+
+
+def test_an_empty_range_points_to_the_first_free_day(practice):
+    with uow(practice) as work:
+        work.session.add(
+            models.AvailabilityException(
+                tenant_id=practice.tenant_id,
+                provider_id=practice.provider.id,
+                kind=models.ExceptionKind.TIME_OFF,
+                starts_at=utcnow(),
+                ends_at=at(days_ahead(12), 0),
+            )
+        )
+        work.commit()
+    search = scheduling.find_times(
+        practice.principal("patient_a"),
+        practice.appointment_type_id,
+        None,
+        days_ahead(2),
+        days=1,
+        uow=uow(practice),
+    )
+    assert search.days == []
+    assert search.next_free_date == days_ahead(12).isoformat()

@@ -40,3 +40,17 @@ def test_download_names_cannot_break_out_of_the_header():
     assert header.startswith("attachment; ")
     assert "\r" not in header and "\n" not in header
     assert 'filename="report___filename_evil.html__X-Injected__1.pdf"' in header
+
+
+def test_a_thumbnail_is_small_and_a_broken_image_gets_none():
+    import io
+
+    from PIL import Image
+
+    from portal.backend.storage import thumbnail
+
+    source = io.BytesIO()
+    Image.new("RGBA", (100, 900), (0, 128, 128, 200)).save(source, format="PNG")
+    preview = Image.open(io.BytesIO(thumbnail(source.getvalue())))
+    assert preview.size == (36, 320) and preview.mode == "RGBA"
+    assert thumbnail(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10) is None

@@ -62,6 +62,17 @@ async def attachment(request: Request) -> Response:
     )
 
 
+async def attachment_preview(request: Request) -> Response:
+    download = await _authorized(request, preview_attachment, "attachment_id")
+    if download is None:
+        return NOT_FOUND
+    return Response(download.data, media_type="image/png", headers=PRIVATE)
+
+
+def preview_attachment(principal, attachment_id, *, uow):
+    return download_attachment(principal, attachment_id, preview=True, uow=uow)
+
+
 async def appointment_calendar(request: Request) -> Response:
     data = await _authorized(request, calendar_file, "appointment_id")
     if data is None:
@@ -81,6 +92,11 @@ def create_api() -> Starlette:
     return Starlette(
         routes=[
             Route("/files/attachments/{attachment_id}", attachment, methods=["GET"]),
+            Route(
+                "/files/attachments/{attachment_id}/preview",
+                attachment_preview,
+                methods=["GET"],
+            ),
             Route(
                 "/files/appointments/{appointment_id}/calendar.ics",
                 appointment_calendar,

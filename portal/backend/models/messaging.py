@@ -65,4 +65,6 @@ class Attachment(TenantTable, table=True):
     content_type: str = Field(max_length=64)
     size_bytes: int
     filename: str = phi(required=True)
+    # A small PNG preview of an image, made on the server and stored encrypted like the file.
+    thumbnail_key: str | None = Field(default=None, max_length=128)
     created_at: datetime = instant()

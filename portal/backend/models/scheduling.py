@@ -106,6 +106,8 @@ class Appointment(TenantTable, table=True):
         Index("ix_appointments_provider_start", "provider_id", "starts_at"),
         Index("ix_appointments_patient_start", "patient_id", "starts_at"),
         Index("ix_appointments_tenant_start", "tenant_id", "starts_at"),
+        # Slot search reads a provider's busy time from a date on: the blocked end bounds it.
+        Index("ix_appointments_provider_blocked_until", "provider_id", "blocked_until"),
     )
 
     patient_id: uuid.UUID = Field(foreign_key="patients.id")

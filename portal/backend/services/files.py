@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal.backend.db import UnitOfWork
-from portal.backend.models import Attachment, Conversation, Message
+from portal.backend.models import Attachment, CareTeamMember, Conversation, Message
 from portal.backend.security.principal import NotFound, Principal, Role
 
 
@@ -21,10 +21,11 @@ class FileDownload:
 
 
 def download_attachment(
-    principal: Principal, attachment_id: uuid.UUID, *, uow: UnitOfWork
+    principal: Principal, attachment_id: uuid.UUID, *, preview: bool = False, uow: UnitOfWork
 ) -> FileDownload:
-    """The attachment of a message in a conversation the caller may read; anything else,
-    including an admin without a recorded reason, answers as if it did not exist."""
+    """The attachment (or, with `preview`, its thumbnail) of a message in a thread the caller
+    may read: the patient's own, or one of a provider's care teams'. Anything else, including
+    an admin without a recorded reason, answers as if it did not exist."""
     with uow:
         query = (
             select(Attachment, Conversation.patient_id)
@@ -34,7 +35,17 @@ def download_attachment(
         )
         if principal.role == Role.PATIENT:
             query = query.where(Conversation.patient_id == principal.patient_id)
+        elif principal.role == Role.PROVIDER:
+            query = query.where(
+                Conversation.care_team_id.in_(
+                    select(CareTeamMember.care_team_id).where(
+                        CareTeamMember.provider_id == principal.provider_id
+                    )
+                )
+            )
         row = uow.session.exec(query).first() if principal.role != Role.ADMIN else None
+        if row is not None and preview and row[0].thumbnail_key is None:
+            row = None
         if row is None:
             uow.audit.record(
                 principal,
@@ -54,6 +65,12 @@ def download_attachment(
             patient_id=patient_id,
         )
         uow.commit()
+        if preview:
+            return FileDownload(
+                f"Preview of {attachment.filename}.png",
+                "image/png",
+                uow.files.get(attachment.thumbnail_key),
+            )
         link = uow.files.link(
             attachment.storage_key,
             filename=attachment.filename,

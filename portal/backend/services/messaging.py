@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from portal.backend.db import UnitOfWork
 from portal.backend.models import (
@@ -36,7 +36,13 @@ from portal.backend.models.base import utcnow
 from portal.backend.notify import links
 from portal.backend.notify.outbox import notify_user, portal_link
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
-from portal.backend.storage import ALLOWED_TYPES, UploadRefused, check_upload
+from portal.backend.storage import (
+    ALLOWED_TYPES,
+    IMAGE_TYPES,
+    UploadRefused,
+    check_upload,
+    thumbnail,
+)
 from portal.backend.views import (
     AttachmentLine,
     Choice,
@@ -364,14 +370,45 @@ def inbox(
         )
 
 
-def team_members(principal: Principal, *, uow: UnitOfWork) -> list[Choice]:
-    """Clinicians of the provider's care teams, to assign a thread to."""
+def inbox_version(principal: Principal, *, uow: UnitOfWork) -> str:
+    """A fingerprint of the provider's teams' threads (how many, the latest activity, unread
+    and waiting counts): a live inbox re-reads its page only when this changes. Reads no PHI,
+    so it is not audited."""
     require_role(principal, Role.PROVIDER)
     with uow:
+        threads, latest, waiting, done = uow.session.exec(
+            select(
+                func.count(),
+                func.max(Conversation.last_message_at),
+                func.count(Conversation.waiting_since),
+                func.count(case((Conversation.status == "done", 1))),
+            ).where(
+                Conversation.tenant_id == principal.tenant_id,
+                Conversation.care_team_id.in_(_teams_of(principal)),
+            )
+        ).one()
+    unread = unread_messages(principal, uow=uow)
+    return f"{threads}:{latest}:{waiting}:{done}:{unread}"
+
+
+def team_members(
+    principal: Principal, thread_id: uuid.UUID | None = None, *, uow: UnitOfWork
+) -> list[Choice]:
+    """Clinicians to assign a thread to: those of its care team (or, without a thread, of all
+    the provider's care teams)."""
+    require_role(principal, Role.PROVIDER)
+    with uow:
+        teams = (
+            select(Conversation.care_team_id).where(
+                Conversation.id == _thread(uow, principal, thread_id).id
+            )
+            if thread_id is not None
+            else _teams_of(principal)
+        )
         rows = uow.session.exec(
             select(Provider)
             .join(CareTeamMember, CareTeamMember.provider_id == Provider.id)
-            .where(CareTeamMember.care_team_id.in_(_teams_of(principal)))
+            .where(CareTeamMember.care_team_id.in_(teams))
             .order_by(Provider.display_name)
             .distinct()
         ).scalars()
@@ -505,6 +542,7 @@ def _add_message(
     uow.session.add(message)
     uow.session.flush()
     for name, content_type, data in files:
+        preview = thumbnail(data) if content_type in IMAGE_TYPES else None
         uow.session.add(
             Attachment(
                 tenant_id=thread.tenant_id,
@@ -513,6 +551,7 @@ def _add_message(
                 content_type=content_type,
                 size_bytes=len(data),
                 filename=name,
+                thumbnail_key=uow.files.put(preview, "image/png") if preview else None,
             )
         )
     return message
@@ -699,6 +738,7 @@ def _thread_view(uow: UnitOfWork, principal: Principal, thread: Conversation) ->
                         filename=a.filename,
                         size=_size(a.size_bytes),
                         kind=ALLOWED_TYPES.get(a.content_type, "file"),
+                        preview=a.thumbnail_key is not None,
                     )
                     for a in files.get(m.id, [])
                 ],

@@ -13,6 +13,7 @@ held for them for `OFFER_MINUTES`, in the order they joined.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
@@ -179,17 +180,21 @@ def find_times(
         result = slot_days(uow, slots, providers, zone)
         if slots or end >= latest:
             return TimeSearch(days=result)
-        later = _free(
-            uow,
-            principal.tenant_id,
-            kind,
-            providers,
-            max(end, earliest),
-            latest,
-            ignore_patient=patient.id,
-            ignore_appointment=ignore,
-            limit=1,
-        )
+        later: list[Slot] = []
+        for start, stop in _widening(max(end, earliest), latest):
+            later = _free(
+                uow,
+                principal.tenant_id,
+                kind,
+                providers,
+                start,
+                stop,
+                ignore_patient=patient.id,
+                ignore_appointment=ignore,
+                limit=1,
+            )
+            if later:
+                break
         if not later:
             return TimeSearch(days=result)
         local = later[0].starts_at.astimezone(ZoneInfo(zone))
@@ -926,6 +931,14 @@ def _release_holds(uow: UnitOfWork, patient_id: uuid.UUID) -> None:
         )
     ).scalars():
         hold.outcome = "released"
+
+
+def _widening(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """A week, then four more, then the rest: the first free time is usually near, and each
+    step loads only its own stretch of appointments."""
+    bounds = [start, start + timedelta(days=7), start + timedelta(days=35), end]
+    bounds = sorted({min(bound, end) for bound in bounds})
+    return list(itertools.pairwise(bounds))
 
 
 def _local_midnight(day: date, zone: str) -> datetime:
