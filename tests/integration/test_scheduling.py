@@ -522,3 +522,24 @@ def test_an_empty_range_points_to_the_first_free_day(practice):
     )
     assert search.days == []
     assert search.next_free_date == days_ahead(12).isoformat()
+
+
+def test_first_available_looks_past_booked_days(practice):
+    with uow(practice) as work:
+        work.session.add(
+            models.AvailabilityException(
+                tenant_id=practice.tenant_id,
+                provider_id=practice.provider.id,
+                kind=models.ExceptionKind.TIME_OFF,
+                starts_at=utcnow(),
+                ends_at=at(days_ahead(20), 11),
+            )
+        )
+        work.commit()
+    first = scheduling.first_available(
+        practice.principal("patient_a"), practice.appointment_type_id, uow=uow(practice)
+    )
+    assert (first.day, first.time) == (
+        scheduling.local_day(at(days_ahead(20), 11), "America/New_York"),
+        "11:00 AM",
+    )

@@ -180,29 +180,47 @@ def find_times(
         result = slot_days(uow, slots, providers, zone)
         if slots or end >= latest:
             return TimeSearch(days=result)
-        later: list[Slot] = []
-        for start, stop in _widening(max(end, earliest), latest):
-            later = _free(
-                uow,
-                principal.tenant_id,
-                kind,
-                providers,
-                start,
-                stop,
-                ignore_patient=patient.id,
-                ignore_appointment=ignore,
-                limit=1,
-            )
-            if later:
-                break
-        if not later:
+        later = _first_free(
+            uow,
+            principal.tenant_id,
+            kind,
+            providers,
+            max(end, earliest),
+            latest,
+            patient.id,
+            ignore,
+        )
+        if later is None:
             return TimeSearch(days=result)
-        local = later[0].starts_at.astimezone(ZoneInfo(zone))
+        local = later.starts_at.astimezone(ZoneInfo(zone))
         return TimeSearch(
             days=result,
             next_free_date=local.date().isoformat(),
-            next_free_day=local_day(later[0].starts_at, zone),
+            next_free_day=local_day(later.starts_at, zone),
         )
+
+
+def first_available(
+    principal: Principal,
+    visit_type_id: uuid.UUID,
+    provider_id: uuid.UUID | None = None,
+    *,
+    uow: UnitOfWork,
+) -> SlotChoice | None:
+    """The first free time with one clinician or anyone on the patient's care team, from the
+    minimum notice to the booking horizon."""
+    require_role(principal, Role.PATIENT)
+    with uow:
+        patient = _patient(uow, principal)
+        kind = _bookable_type(uow, principal, patient, visit_type_id)
+        providers = _chosen_providers(uow, patient, provider_id)
+        earliest, latest = _patient_bounds(kind, utcnow())
+        slot = _first_free(uow, principal.tenant_id, kind, providers, earliest, latest, patient.id)
+        if slot is None:
+            return None
+        zone = _zone(uow, principal)
+        places = _location_names(uow, principal.tenant_id)
+        return _choice(slot, {p.id: p for p in providers}, places, zone)
 
 
 def hold_time(
@@ -933,12 +951,35 @@ def _release_holds(uow: UnitOfWork, patient_id: uuid.UUID) -> None:
         hold.outcome = "released"
 
 
-def _widening(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """A week, then four more, then the rest: the first free time is usually near, and each
-    step loads only its own stretch of appointments."""
-    bounds = [start, start + timedelta(days=7), start + timedelta(days=35), end]
-    bounds = sorted({min(bound, end) for bound in bounds})
-    return list(itertools.pairwise(bounds))
+def _first_free(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    kind: AppointmentType,
+    providers: list[Provider],
+    start: datetime,
+    end: datetime,
+    patient_id: uuid.UUID | None,
+    ignore_appointment: uuid.UUID | None = None,
+) -> Slot | None:
+    """The first free slot from `start` to `end`, looked for in widening stretches (a day,
+    three, a week, two, five, the rest): it is usually near, and each stretch loads only its
+    own appointments and windows."""
+    bounds = sorted({min(start + timedelta(days=d), end) for d in (0, 1, 3, 7, 14, 35)} | {end})
+    for stretch_start, stretch_end in itertools.pairwise(bounds):
+        found = _free(
+            uow,
+            tenant_id,
+            kind,
+            providers,
+            stretch_start,
+            stretch_end,
+            ignore_patient=patient_id,
+            ignore_appointment=ignore_appointment,
+            limit=1,
+        )
+        if found:
+            return found[0]
+    return None
 
 
 def _local_midnight(day: date, zone: str) -> datetime:

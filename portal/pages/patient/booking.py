@@ -48,6 +48,7 @@ class BookingState(rx.State):
     first_day: str = ""
     week_label: str = ""
     search: TimeSearch | None = None
+    first_free: SlotChoice | None = None
     searching: bool = False
     held: HeldTime | None = None
     booked: AppointmentCard | None = None
@@ -102,6 +103,19 @@ class BookingState(rx.State):
         if provider_id != ANY and provider_id not in [p.id for p in self.options.providers]:
             return
         self.provider_id, self.error = provider_id, ""
+        principal = await signed_in(self, Role.PATIENT)
+        if principal is None:
+            return
+        try:
+            self.first_free = await run_service(
+                self,
+                scheduling.first_available,
+                principal,
+                uuid.UUID(self.visit_type_id),
+                None if provider_id == ANY else uuid.UUID(provider_id),
+            )
+        except (BookingRefused, NotFound):
+            self.first_free = None
         await self._show_times(self._practice_today())
 
     @rx.event
@@ -357,6 +371,24 @@ def choose_time() -> rx.Component:
     search = BookingState.search
     return section(
         "Choose a day and time",
+        rx.cond(
+            BookingState.first_free,
+            rx.hstack(
+                rx.text(
+                    f"The first free time is {BookingState.first_free.day} at "
+                    f"{BookingState.first_free.time} with {BookingState.first_free.provider}."
+                ),
+                rx.button(
+                    "Take the first free time",
+                    on_click=BookingState.choose_time(
+                        BookingState.first_free.provider_id, BookingState.first_free.starts_at
+                    ),
+                    high_contrast=True,
+                ),
+                align="center",
+                wrap="wrap",
+            ),
+        ),
         rx.text(f"Free times for the week from {BookingState.week_label}", role="status"),
         rx.hstack(
             rx.button(
