@@ -83,6 +83,11 @@ def local_instant(day: date, wall_clock: time, time_zone: str) -> datetime:
     return datetime.combine(day, wall_clock, tzinfo=ZoneInfo(time_zone)).astimezone(UTC)
 
 
+def local_midnight(day: date, time_zone: str) -> datetime:
+    """The UTC instant a date begins in a zone."""
+    return local_instant(day, time.min, time_zone)
+
+
 def weekly_windows(hours: Iterable[WeeklyHours], first: date, last: date) -> list[Window]:
     """The working windows of every block of hours on each date from `first` to `last`."""
     windows = []

@@ -9,11 +9,12 @@ nothing is ever done to a patient automatically because of them.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from portal.backend.availability import local_instant, local_midnight
 from portal.backend.db import UnitOfWork
 from portal.backend.models import (
     ACTIVE_APPOINTMENT_STATUSES,
@@ -83,9 +84,9 @@ def clinic_calendar(
     days = 7 if days > 1 else 1
     with uow:
         provider = _own_provider(uow, principal)
-        zone = _zone(uow, principal)
-        start = _midnight(first_day, zone)
-        end = _midnight(first_day + timedelta(days=days), zone)
+        zone = scheduling.practice_zone(uow, principal)
+        start = local_midnight(first_day, zone)
+        end = local_midnight(first_day + timedelta(days=days), zone)
         now = utcnow()
         rows = uow.session.exec(
             _appointments_of(provider).where(
@@ -117,7 +118,7 @@ def clinic_calendar(
             days=[
                 CalendarDay(
                     date=day.isoformat(),
-                    day=local_day(_midnight(day, zone) + timedelta(hours=12), zone),
+                    day=local_day(local_midnight(day, zone) + timedelta(hours=12), zone),
                     lines=lines,
                 )
                 for day, lines in sorted(grouped.items())
@@ -140,7 +141,7 @@ def approve_request(principal: Principal, appointment_id: uuid.UUID, *, uow: Uni
         appointment.status = AppointmentStatus.BOOKED
         appointment.updated_at = utcnow()
         scheduling.notify_change(uow, appointment, "appointment_booked", "approved")
-        _audit(uow, principal, "appointment.approve", appointment)
+        scheduling.audit_appointment(uow, principal, "appointment.approve", appointment)
         uow.commit()
 
 
@@ -157,7 +158,7 @@ def decline_request(
         appointment.cancelled_at = appointment.updated_at = utcnow()
         appointment.caused_by = "clinic"
         scheduling.notify_change(uow, appointment, "appointment_request_declined", "declined")
-        _audit(uow, principal, "appointment.decline", appointment)
+        scheduling.audit_appointment(uow, principal, "appointment.decline", appointment)
         uow.commit()
 
 
@@ -166,12 +167,12 @@ def check_in(principal: Principal, appointment_id: uuid.UUID, *, uow: UnitOfWork
     with uow:
         appointment = _clinic_appointment(uow, principal, appointment_id)
         if appointment.status != AppointmentStatus.BOOKED or not _is_today_or_past(
-            appointment, _zone(uow, principal)
+            appointment, scheduling.practice_zone(uow, principal)
         ):
             raise scheduling.BookingRefused("Only a booked visit on its day can be checked in.")
         appointment.status = AppointmentStatus.ARRIVED
         appointment.updated_at = utcnow()
-        _audit(uow, principal, "appointment.check_in", appointment)
+        scheduling.audit_appointment(uow, principal, "appointment.check_in", appointment)
         uow.commit()
 
 
@@ -192,7 +193,7 @@ def mark_missed(
         appointment.status = AppointmentStatus.NO_SHOW
         appointment.caused_by = caused_by
         appointment.updated_at = utcnow()
-        _audit(uow, principal, "appointment.missed", appointment)
+        scheduling.audit_appointment(uow, principal, "appointment.missed", appointment)
         uow.commit()
 
 
@@ -275,15 +276,15 @@ def times_for_patient(
     with uow:
         provider = _own_provider(uow, principal)
         kind = _visit_type(uow, principal, visit_type_id)
-        zone = _zone(uow, principal)
+        zone = scheduling.practice_zone(uow, principal)
         if reschedule_of is not None:
             _clinic_appointment(uow, principal, reschedule_of)
         slots = scheduling.staff_times(
             principal,
             kind,
             provider,
-            _midnight(first_day, zone),
-            _midnight(first_day + timedelta(days=7), zone),
+            local_midnight(first_day, zone),
+            local_midnight(first_day + timedelta(days=7), zone),
             uow=uow,
             ignore_appointment=reschedule_of,
         )
@@ -342,7 +343,7 @@ def working_hours(
     require_role(principal, Role.PROVIDER)
     with uow:
         provider = _own_provider(uow, principal)
-        zone = _zone(uow, principal)
+        zone = scheduling.practice_zone(uow, principal)
         today = utcnow().astimezone(ZoneInfo(zone)).date()
         places = {
             loc.id: loc
@@ -377,8 +378,8 @@ def working_hours(
                 principal,
                 kind,
                 provider,
-                _midnight(today, zone),
-                _midnight(today + timedelta(days=PREVIEW_DAYS), zone),
+                local_midnight(today, zone),
+                local_midnight(today + timedelta(days=PREVIEW_DAYS), zone),
                 uow=uow,
             )
             for day in scheduling.slot_days(uow, slots, [provider], zone):
@@ -513,8 +514,8 @@ def add_exception(
         raise ScheduleInvalid("The end time must be after the start time.")
     with uow:
         provider = _own_provider(uow, principal)
-        zone = _zone(uow, principal)
-        starts_at, ends_at = _local(day, start, zone), _local(day, end, zone)
+        zone = scheduling.practice_zone(uow, principal)
+        starts_at, ends_at = local_instant(day, start, zone), local_instant(day, end, zone)
         if ends_at <= utcnow():
             raise ScheduleInvalid("That time has already passed.")
         location = None
@@ -678,12 +679,12 @@ def add_holiday(
     if last_day < first_day:
         raise ScheduleInvalid("The last day must not be before the first day.")
     with uow:
-        zone = _zone(uow, principal)
+        zone = scheduling.practice_zone(uow, principal)
         holiday = AvailabilityException(
             tenant_id=principal.tenant_id,
             kind=ExceptionKind.HOLIDAY,
-            starts_at=_midnight(first_day, zone),
-            ends_at=_midnight(last_day + timedelta(days=1), zone),
+            starts_at=local_midnight(first_day, zone),
+            ends_at=local_midnight(last_day + timedelta(days=1), zone),
             note=name[:200],
         )
         uow.session.add(holiday)
@@ -736,18 +737,6 @@ def _own_provider(uow: UnitOfWork, principal: Principal) -> Provider:
     if provider is None:
         raise NotFound
     return provider
-
-
-def _zone(uow: UnitOfWork, principal: Principal) -> str:
-    return uow.session.get(Practice, principal.tenant_id).time_zone
-
-
-def _midnight(day: date, zone: str) -> datetime:
-    return _local(day, time.min, zone)
-
-
-def _local(day: date, wall_clock: time, zone: str) -> datetime:
-    return datetime.combine(day, wall_clock, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def _clock(wall_clock: time) -> str:
@@ -926,14 +915,4 @@ def _type_row(kind: AppointmentType) -> VisitTypeRow:
         policy_text=kind.policy_text,
         preparation_text=kind.preparation_text,
         active=kind.active,
-    )
-
-
-def _audit(uow: UnitOfWork, principal: Principal, action: str, appointment: Appointment) -> None:
-    uow.audit.record(
-        principal,
-        action,
-        resource_type="appointment",
-        resource_id=appointment.id,
-        patient_id=appointment.patient_id,
     )

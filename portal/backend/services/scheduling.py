@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -30,6 +30,7 @@ from portal.backend.availability import (
     WeeklyHours,
     Window,
     free_slots,
+    local_midnight,
     weekly_windows,
 )
 from portal.backend.db import UnitOfWork
@@ -156,11 +157,11 @@ def find_times(
         patient = _patient(uow, principal)
         kind = _bookable_type(uow, principal, patient, visit_type_id)
         providers = _chosen_providers(uow, patient, provider_id)
-        zone = _zone(uow, principal)
+        zone = practice_zone(uow, principal)
         now = utcnow()
         earliest, latest = _patient_bounds(kind, now)
-        start = _local_midnight(first_day, zone)
-        end = _local_midnight(first_day + timedelta(days=days), zone)
+        start = local_midnight(first_day, zone)
+        end = local_midnight(first_day + timedelta(days=days), zone)
         ignore = _ignored_appointment(uow, principal, reschedule_of)
         slots = _free(
             uow,
@@ -218,7 +219,7 @@ def first_available(
         slot = _first_free(uow, principal.tenant_id, kind, providers, earliest, latest, patient.id)
         if slot is None:
             return None
-        zone = _zone(uow, principal)
+        zone = practice_zone(uow, principal)
         places = _location_names(uow, principal.tenant_id)
         return _choice(slot, {p.id: p for p in providers}, places, zone)
 
@@ -311,7 +312,7 @@ def confirm_hold(
         if hold.waitlist_entry_id is not None:
             uow.session.get(WaitlistEntry, hold.waitlist_entry_id).status = "booked"
         uow.commit()
-        return appointment_card(uow, appointment, _zone(uow, principal))
+        return appointment_card(uow, appointment, practice_zone(uow, principal))
 
 
 def release_hold(principal: Principal, hold_id: uuid.UUID, *, uow: UnitOfWork) -> None:
@@ -343,7 +344,7 @@ def my_appointments(principal: Principal, *, uow: UnitOfWork) -> MyAppointments:
     require_role(principal, Role.PATIENT)
     with uow:
         patient = _patient(uow, principal)
-        zone = _zone(uow, principal)
+        zone = practice_zone(uow, principal)
         now = utcnow()
         mine = uow.appointments.scoped(principal)
         upcoming = uow.appointments.all(
@@ -398,18 +399,12 @@ def appointment_detail(
         appointment = uow.appointments.get_for(principal, appointment_id)
         if appointment is None:
             raise NotFound
-        zone = _zone(uow, principal)
+        zone = practice_zone(uow, principal)
         now = utcnow()
         kind = uow.session.get(AppointmentType, appointment.appointment_type_id)
         location = _location(uow, appointment.location_id)
         practice = uow.session.get(Practice, principal.tenant_id)
-        uow.audit.record(
-            principal,
-            "appointment.read",
-            resource_type="appointment",
-            resource_id=appointment.id,
-            patient_id=appointment.patient_id,
-        )
+        audit_appointment(uow, principal, "appointment.read", appointment)
         uow.commit()
         return AppointmentDetail(
             card=appointment_card(uow, appointment, zone, now=now),
@@ -492,13 +487,7 @@ def calendar_file(principal: Principal, appointment_id: uuid.UUID, *, uow: UnitO
             raise NotFound
         practice = uow.session.get(Practice, principal.tenant_id)
         location = _location(uow, appointment.location_id)
-        uow.audit.record(
-            principal,
-            "appointment.calendar_file",
-            resource_type="appointment",
-            resource_id=appointment.id,
-            patient_id=appointment.patient_id,
-        )
+        audit_appointment(uow, principal, "appointment.calendar_file", appointment)
         uow.commit()
     calendar = Calendar()
     calendar.add("prodid", "-//Patient Portal//Appointments//EN")
@@ -521,7 +510,7 @@ def calendar_file(principal: Principal, appointment_id: uuid.UUID, *, uow: UnitO
 def practice_today(principal: Principal, *, uow: UnitOfWork) -> date:
     """Today's date where the practice is (the server's date can already be tomorrow)."""
     with uow:
-        return utcnow().astimezone(ZoneInfo(_zone(uow, principal))).date()
+        return utcnow().astimezone(ZoneInfo(practice_zone(uow, principal))).date()
 
 
 # --- shared with the clinic's side ----------------------------------------------------------
@@ -606,6 +595,18 @@ def cancel_by_clinic(
     kind = uow.session.get(AppointmentType, appointment.appointment_type_id)
     late = _inside_cutoff(appointment, kind, utcnow())
     _cancel(uow, principal, appointment, _cancel_reason(reason), caused_by=caused_by, late=late)
+
+
+def audit_appointment(
+    uow: UnitOfWork, principal: Principal, action: str, appointment: Appointment
+) -> None:
+    uow.audit.record(
+        principal,
+        action,
+        resource_type="appointment",
+        resource_id=appointment.id,
+        patient_id=appointment.patient_id,
+    )
 
 
 def notify_patient(
@@ -735,7 +736,7 @@ def _patient(uow: UnitOfWork, principal: Principal) -> Patient:
     return patient
 
 
-def _zone(uow: UnitOfWork, principal: Principal) -> str:
+def practice_zone(uow: UnitOfWork, principal: Principal) -> str:
     return uow.session.get(Practice, principal.tenant_id).time_zone
 
 
@@ -920,13 +921,7 @@ def _cancel(
     appointment.late_cancellation = late
     _end_waitlist(uow, appointment.id, "ended")
     notify_change(uow, appointment, "appointment_cancelled", "cancelled")
-    uow.audit.record(
-        principal,
-        "appointment.cancel",
-        resource_type="appointment",
-        resource_id=appointment.id,
-        patient_id=appointment.patient_id,
-    )
+    audit_appointment(uow, principal, "appointment.cancel", appointment)
 
 
 def _end_waitlist(uow: UnitOfWork, appointment_id: uuid.UUID, status: str) -> None:
@@ -980,10 +975,6 @@ def _first_free(
         if found:
             return found[0]
     return None
-
-
-def _local_midnight(day: date, zone: str) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def _visit_rules(kind: AppointmentType) -> VisitRules:
@@ -1281,13 +1272,7 @@ def _place(
     else:
         action, template = "appointment.book", "appointment_booked"
     notify_change(uow, appointment, template, action.split(".")[1])
-    uow.audit.record(
-        principal,
-        action,
-        resource_type="appointment",
-        resource_id=appointment.id,
-        patient_id=patient_id,
-    )
+    audit_appointment(uow, principal, action, appointment)
     return appointment
 
 
