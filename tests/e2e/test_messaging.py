@@ -111,3 +111,34 @@ def test_another_patients_thread_is_not_there(new_context, portal_database, acco
     page.goto(f"/messages/thread?id={theirs.id}", wait_until="networkidle")
     expect(page.get_by_text("This conversation was not found")).to_be_visible()
     expect(page.get_by_text(subject)).to_have_count(0)
+
+
+PAYLOADS = ["<img src=x onerror=alert(1)>", '"><svg onload=alert(2)>', "javascript:alert(3)"]
+
+
+def test_stored_xss_in_a_thread_renders_inert_for_the_patient(
+    new_context, portal_database, accounts
+):
+    patient = _principal(portal_database, PATIENT, accounts)
+    thread = messaging.start_thread(
+        patient,
+        PAYLOADS[0],
+        "other",
+        "\n".join(PAYLOADS),
+        [NewFile(f"{PAYLOADS[1]}.pdf", PDF)],
+        uow=portal_database.unit_of_work(),
+    )
+    page = new_context(PATIENT).new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto("/messages", wait_until="networkidle")
+    expect(page.get_by_role("link", name=re.compile(re.escape(PAYLOADS[0])))).to_be_visible()
+    page.goto(f"/messages/thread?id={thread}", wait_until="networkidle")
+    messages = page.get_by_role("list", name="Messages")
+    for payload in PAYLOADS:
+        expect(messages).to_contain_text(payload)
+    expect(page.get_by_role("heading", level=1)).to_have_text(PAYLOADS[0])
+    assert messages.locator("[onload], [onerror]").count() == 0
+    assert messages.locator("a[href^='javascript']").count() == 0
+    page.wait_for_timeout(1000)
+    assert dialogs == []
