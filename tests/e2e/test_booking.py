@@ -94,7 +94,9 @@ def test_inside_the_cutoff_the_patient_is_told_to_call(new_context, portal_datab
         patient = uow.session.exec(
             select(models.Patient).where(models.Patient.user_id == user_id)
         ).scalar_one()
-        provider = uow.session.exec(select(models.Provider)).scalars().first()
+        provider = uow.session.exec(  # not Dr. Chen, whose day the provider home test counts
+            select(models.Provider).where(models.Provider.display_name == "Dr. Marcus Okafor")
+        ).scalar_one()
         kind = uow.session.exec(
             select(models.AppointmentType).where(models.AppointmentType.name == "Video visit")
         ).scalar_one()
