@@ -160,7 +160,10 @@ def appointments_page() -> rx.Component:
         rx.hstack(
             rx.heading("Appointments", as_="h1", size="7"),
             rx.spacer(),
-            rx.link(rx.button("Book an appointment", size="3"), href=routes.BOOK_APPOINTMENT),
+            rx.link(
+                rx.button("Book an appointment", size="3", high_contrast=True),
+                href=routes.BOOK_APPOINTMENT,
+            ),
             width="100%",
             align="center",
             wrap="wrap",
@@ -229,6 +232,7 @@ def offer_card(offer: HeldTime) -> rx.Component:
                 rx.button(
                     "Take the earlier time",
                     on_click=AppointmentsState.accept_offer(offer.id),
+                    high_contrast=True,
                 ),
                 rx.button(
                     "No thanks",

@@ -419,6 +419,7 @@ def choose_time() -> rx.Component:
                         rx.button(
                             f"Go to the first free day: {search.next_free_day}",
                             on_click=BookingState.jump_to(search.next_free_date),
+                            high_contrast=True,
                         ),
                     ),
                     width="100%",
@@ -523,6 +524,7 @@ def review() -> rx.Component:
                             type="submit",
                             size="3",
                             loading=BookingState.pending,
+                            high_contrast=True,
                         ),
                         rx.button(
                             "Choose another time",

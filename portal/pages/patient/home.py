@@ -79,7 +79,9 @@ def next_appointment(data) -> rx.Component:
                 "No upcoming appointments",
                 "When you or your care team book a visit, it will appear here.",
             ),
-            rx.link(rx.button("Book an appointment"), href=routes.BOOK_APPOINTMENT),
+            rx.link(
+                rx.button("Book an appointment", high_contrast=True), href=routes.BOOK_APPOINTMENT
+            ),
             width="100%",
         ),
     )
