@@ -17,7 +17,7 @@ from portal.layout import PAGES
 from portal.middleware import RefuseUnusedHandlers
 from portal.pages import not_found  # noqa: F401  (pages register themselves)
 from portal.pages.account import notifications, security  # noqa: F401
-from portal.pages.admin import delivery, invitations, mailbox, scheduling  # noqa: F401
+from portal.pages.admin import delivery, invitations, mailbox, scheduling, users  # noqa: F401
 from portal.pages.admin import home as admin_home  # noqa: F401
 from portal.pages.auth import password_reset, register, sign_in, welcome  # noqa: F401
 from portal.pages.patient import appointments, booking, messages  # noqa: F401

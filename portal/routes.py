@@ -28,6 +28,7 @@ ADMIN_INVITATIONS = "/admin/invitations"
 ADMIN_MAILBOX = "/admin/mailbox"
 ADMIN_DELIVERY = "/admin/delivery"
 ADMIN_SCHEDULING = "/admin/scheduling"
+ADMIN_USERS = "/admin/users"
 
 HOME_OF_ROLE = {
     Role.PATIENT: PATIENT_HOME,
@@ -64,6 +65,7 @@ NAVIGATION = {
     ],
     Role.ADMIN: [
         ("Overview", ADMIN_HOME),
+        ("Users", ADMIN_USERS),
         ("Invitations", ADMIN_INVITATIONS),
         ("Delivery", ADMIN_DELIVERY),
         ("Scheduling", ADMIN_SCHEDULING),

@@ -400,3 +400,24 @@ class MessagingContext:
     response_hours: int
     categories: list[Choice]
     threads: list[ThreadLine]
+
+
+@dataclass(frozen=True)
+class UserLine:
+    """One account on the admin's list of the practice's users."""
+
+    id: str
+    name: str
+    role: str
+    status: str
+    mfa_enrolled: bool
+    last_sign_in: str
+    locked: bool
+    open_sessions: int
+
+
+@dataclass(frozen=True)
+class UsersPage:
+    lines: list[UserLine]
+    # The cursor of the next page ("" on the last page).
+    next_after: str = ""

@@ -57,6 +57,7 @@ def call_handlers(
     tab_token: str | None = None,
     path: str = "/",
     query: dict[str, str] | None = None,
+    wait_seconds: float = 15,
 ) -> list[str]:
     """Send `events` (full handler name, payload) one by one on one connection, after putting
     `session_token` in the session cookie's var; returns every update the server sent back,
@@ -86,7 +87,7 @@ def call_handlers(
             # Setting client storage sends nothing back, nor does a refused setvar.
             silent = name == UPDATE_VARS or name.endswith(".setvar")
             try:
-                await asyncio.wait_for(done.wait(), timeout=2 if silent else 15)
+                await asyncio.wait_for(done.wait(), timeout=2 if silent else wait_seconds)
             except TimeoutError:
                 if not silent:
                     received.append(f"timeout: {name}")

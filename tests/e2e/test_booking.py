@@ -3,8 +3,10 @@ cutoff and be refused inside it; and a freed earlier time offered from the waitl
 
 from __future__ import annotations
 
+import inspect
 import re
 import time
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import Page, expect
@@ -15,6 +17,10 @@ from portal.backend.models.base import utcnow
 from portal.backend.services import clinic_schedule
 from portal.backend.services.sessions import open_session
 from portal.backend.views import local_day, local_time
+from portal.pages.patient.appointments import AppointmentsState
+from portal.pages.patient.booking import BookingState
+from portal.pages.patient.messages import MessagesState, ThreadState
+from tests.e2e.socket import call_handlers
 from tests.e2e.test_shells import assert_accessible
 
 BOOKER = "james.wilson@example.com"
@@ -226,3 +232,70 @@ def offer_and_take(new_context, portal_database, provider, patients, other_visit
             )
         ).scalar_one()
         assert mine.starts_at.astimezone(UTC) == freed
+
+
+def test_patient_handlers_do_nothing_with_another_patients_ids(
+    portal_url, accounts, portal_database
+):
+    """Every handler of the patient's scheduling and messaging screens, called by one patient
+    with another patient's appointment, hold and thread ids: nothing changes, nothing leaks."""
+    victim = accounts.user(OTHER).id
+    with portal_database.unit_of_work() as uow:
+        patient = uow.session.exec(
+            select(models.Patient).where(models.Patient.user_id == victim)
+        ).scalar_one()
+        theirs = {
+            "appointment_id": str(
+                uow.session.exec(
+                    select(models.Appointment.id).where(models.Appointment.patient_id == patient.id)
+                ).first()[0]
+            ),
+            "hold_id": str(uuid.uuid4()),
+            "card_id": str(uuid.uuid4()),
+        }
+        thread = (
+            uow.session.exec(
+                select(models.Conversation).where(models.Conversation.patient_id == patient.id)
+            )
+            .scalars()
+            .first()
+        )
+        secrets = [patient.legal_last_name, thread.subject if thread else patient.legal_last_name]
+
+    def snapshot() -> tuple:
+        with portal_database.unit_of_work() as uow:
+            return (
+                sorted(
+                    (str(a.id), a.status, a.starts_at.isoformat())
+                    for a in uow.session.exec(
+                        select(models.Appointment).where(
+                            models.Appointment.patient_id == patient.id
+                        )
+                    ).scalars()
+                ),
+                len(uow.session.exec(select(models.WaitlistEntry.id)).all()),
+                len(uow.session.exec(select(models.Message.id)).all()),
+            )
+
+    events = []
+    for state in (AppointmentsState, BookingState, MessagesState, ThreadState):
+        for name, handler in state.event_handlers.items():
+            parameters = list(inspect.signature(handler.fn).parameters)[1:]
+            if name == "setvar" or "files" in parameters:  # uploads go through /_upload
+                continue
+            payload = {
+                p: theirs.get(p, theirs["appointment_id"] if "id" in p else "x") for p in parameters
+            }
+            events.append((f"{state.get_full_name()}.{name}", payload))
+    before = snapshot()
+    replies = call_handlers(
+        portal_url,
+        events,
+        session_token=accounts.session_token(BOOKER),
+        path="/messages/thread",
+        query={"id": str(thread.id) if thread else theirs["card_id"]},
+        wait_seconds=3,  # a handler refusing quietly sends nothing back
+    )
+    assert snapshot() == before
+    assert any('"role_rx_state_": "patient"' in reply for reply in replies)  # it ran signed in
+    assert [s for s in secrets if any(s in reply for reply in replies)] == []

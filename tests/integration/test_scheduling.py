@@ -543,3 +543,14 @@ def test_first_available_looks_past_booked_days(practice):
         scheduling.local_day(at(days_ahead(20), 11), "America/New_York"),
         "11:00 AM",
     )
+
+
+def test_a_time_without_a_zone_is_refused_in_words(practice):
+    with pytest.raises(BookingRefused, match="not one we offer"):
+        scheduling.hold_time(
+            practice.principal("patient_a"),
+            practice.appointment_type_id,
+            practice.provider.id,
+            datetime(2030, 1, 1, 9, 0),
+            uow=uow(practice),
+        )

@@ -785,6 +785,8 @@ def _clinic_appointment(
 
 
 def _not_past(starts_at: datetime) -> None:
+    if starts_at.tzinfo is None:
+        raise scheduling.BookingRefused("That time is not one we offer. Choose one of the times.")
     if starts_at <= utcnow():
         raise scheduling.BookingRefused("That time has already passed. Choose another time.")
 

@@ -822,6 +822,8 @@ def _patient_bounds(kind: AppointmentType, now: datetime) -> tuple[datetime, dat
 def _check_bounds(
     kind: AppointmentType, starts_at: datetime, now: datetime, *, offer: bool = False
 ) -> None:
+    if starts_at.tzinfo is None:
+        raise BookingRefused("That time is not one we offer. Please choose one of the times.")
     earliest, latest = _patient_bounds(kind, now)
     if starts_at <= now:
         raise BookingRefused("That time has already passed. Please choose another time.")

@@ -92,6 +92,8 @@ class BookingState(rx.State):
 
     @rx.event
     async def choose_type(self, visit_type_id: str):
+        if self.options is None:  # the page has not loaded: nothing to choose from
+            return
         chosen = [v for v in self.options.visit_types if v.id == visit_type_id]
         if not chosen:
             return
@@ -100,6 +102,8 @@ class BookingState(rx.State):
 
     @rx.event
     async def choose_provider(self, provider_id: str):
+        if self.options is None or not self.visit_type_id:
+            return
         if provider_id != ANY and provider_id not in [p.id for p in self.options.providers]:
             return
         self.provider_id, self.error = provider_id, ""
@@ -129,13 +133,15 @@ class BookingState(rx.State):
     async def move_week(self, weeks: int):
         """Earlier or later by whole weeks, from the week on screen (not the one a click saw,
         so quick clicks add up)."""
-        if weeks not in (-1, 1):
+        if weeks not in (-1, 1) or not self.first_day:
             return
         day = date.fromisoformat(self.first_day) + timedelta(weeks=weeks)
         await self._show_times(max(day, self._practice_today()))
 
     @rx.event
     async def jump_to(self, first_day: str):
+        if not self.visit_type_id:
+            return
         try:
             day = date.fromisoformat(first_day)
         except ValueError:
@@ -194,6 +200,8 @@ class BookingState(rx.State):
 
     @rx.event
     async def back_to_times(self):
+        if not self.visit_type_id:
+            return
         await self._give_back_hold()
         self.error, self.next_times = "", []
         await self._show_times(date.fromisoformat(self.first_day or self._today))
