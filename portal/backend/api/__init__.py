@@ -8,6 +8,7 @@ caller may not have, so a missing and a forbidden file look alike.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 
 from starlette.applications import Starlette
@@ -63,14 +64,11 @@ async def attachment(request: Request) -> Response:
 
 
 async def attachment_preview(request: Request) -> Response:
-    download = await _authorized(request, preview_attachment, "attachment_id")
+    preview = functools.partial(download_attachment, preview=True)
+    download = await _authorized(request, preview, "attachment_id")
     if download is None:
         return NOT_FOUND
     return Response(download.data, media_type="image/png", headers=PRIVATE)
-
-
-def preview_attachment(principal, attachment_id, *, uow):
-    return download_attachment(principal, attachment_id, preview=True, uow=uow)
 
 
 async def appointment_calendar(request: Request) -> Response:

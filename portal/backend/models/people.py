@@ -36,6 +36,11 @@ class Patient(TenantTable, table=True):
     created_at: datetime = instant()
     updated_at: datetime = instant()
 
+    @property
+    def full_name(self) -> str:
+        """The name the practice calls the patient by: preferred (or legal) first, legal last."""
+        return f"{self.preferred_name or self.legal_first_name} {self.legal_last_name}"
+
 
 class Provider(TenantTable, table=True):
     """A clinician or care-team staff member. Staff names are not PHI."""

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from portal.backend.config import settings
 from portal.backend.db import UnitOfWork
-from portal.backend.models import Notification, Practice, User
+from portal.backend.models import Notification, Patient, Practice, User
 from portal.backend.notify import preferences
 from portal.backend.notify.email import valid_email
 from portal.backend.notify.sms import normalize_phone
@@ -49,6 +49,21 @@ def notify_user(
             idempotency_key=f"{event_key}:{channel}",
             suppressed_reason=problem,
         )
+
+
+def notify_patient(
+    uow: UnitOfWork,
+    patient_id: uuid.UUID,
+    template_id: str,
+    parameters: dict[str, str],
+    *,
+    event_key: str,
+) -> None:
+    """`notify_user` for a patient's portal account; a patient without one is not told."""
+    patient = uow.session.get(Patient, patient_id)
+    user = uow.session.get(User, patient.user_id) if patient.user_id else None
+    if user is not None:
+        notify_user(uow, user, template_id, parameters, event_key=event_key)
 
 
 def enqueue_email(

@@ -254,7 +254,7 @@ def find_patient(
         return [
             PatientMatch(
                 id=str(p.id),
-                name=f"{p.preferred_name or p.legal_first_name} {p.legal_last_name}",
+                name=p.full_name,
                 date_of_birth=p.date_of_birth.isoformat(),
                 medical_record_number=p.medical_record_number,
             )
@@ -813,10 +813,6 @@ def _appointments_of(provider: Provider):
     )
 
 
-def _patient_name(patient: Patient) -> str:
-    return f"{patient.preferred_name or patient.legal_first_name} {patient.legal_last_name}"
-
-
 def _attendance_note(appointment: Appointment) -> str:
     who = f" ({appointment.caused_by})" if appointment.caused_by else ""
     if appointment.status == AppointmentStatus.NO_SHOW:
@@ -843,7 +839,7 @@ def _line(
         visit_type_id=str(kind.id),
         time=local_time(appointment.starts_at, zone),
         end_time=local_time(appointment.ends_at, zone),
-        patient=_patient_name(patient),
+        patient=patient.full_name,
         appointment_type=kind.name,
         modality=MODALITY_LABELS[kind.modality],
         location=location.name if location else "",
@@ -892,7 +888,7 @@ def _attendance(
         AttendanceLine(
             day=local_day(appointment.starts_at, zone),
             time=local_time(appointment.starts_at, zone),
-            patient=_patient_name(patient),
+            patient=patient.full_name,
             what=_attendance_note(appointment),
         )
         for appointment, patient, _ in rows

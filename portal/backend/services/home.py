@@ -136,8 +136,7 @@ def provider_today(principal: Principal, *, uow: UnitOfWork) -> ProviderToday:
                 ScheduleLine(
                     id=str(appointment.id),
                     time=local_time(appointment.starts_at, zone),
-                    patient=f"{patient.preferred_name or patient.legal_first_name} "
-                    f"{patient.legal_last_name}",
+                    patient=patient.full_name,
                     appointment_type=kind.name,
                     modality=MODALITY_LABELS[kind.modality],
                     location=location.name if location else "",

@@ -93,7 +93,7 @@ def invite_patient(
         patient = uow.patients.get_for(principal, patient_id)
         if patient is None:
             raise NotFound
-        name = f"{patient.preferred_name or patient.legal_first_name} {patient.legal_last_name}"
+        name = patient.full_name
         user = uow.session.get(User, patient.user_id) if patient.user_id else None
         if user is not None and user.status == UserStatus.ACTIVE:
             raise InvitationRefused("This patient already has a portal account.")

@@ -30,11 +30,10 @@ from portal.backend.models import (
     Patient,
     Practice,
     Provider,
-    User,
 )
 from portal.backend.models.base import utcnow
 from portal.backend.notify import links
-from portal.backend.notify.outbox import notify_user, portal_link
+from portal.backend.notify.outbox import notify_patient, portal_link
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.storage import (
     ALLOWED_TYPES,
@@ -246,7 +245,13 @@ def send_reply(
             thread.waiting_since = None
             if thread.assigned_provider_id is None:
                 thread.assigned_provider_id = principal.provider_id
-            _notify_patient(uow, thread, message)
+            notify_patient(
+                uow,
+                thread.patient_id,
+                "new_message",
+                {"link": portal_link(links.MESSAGES)},
+                event_key=f"message:{message.id}",
+            )
         uow.audit.record(
             principal,
             "message.send",
@@ -351,7 +356,7 @@ def inbox(
                 ThreadLine(
                     **{
                         **line.__dict__,
-                        "patient": _patient_name(patient),
+                        "patient": patient.full_name,
                         "patient_id": str(patient.id),
                         "assigned": names.get(t.assigned_provider_id, ""),
                         "waiting": _waited(now - t.waiting_since) if t.waiting_since else "",
@@ -557,19 +562,6 @@ def _add_message(
     return message
 
 
-def _notify_patient(uow: UnitOfWork, thread: Conversation, message: Message) -> None:
-    patient = uow.session.get(Patient, thread.patient_id)
-    user = uow.session.get(User, patient.user_id) if patient.user_id else None
-    if user is not None:
-        notify_user(
-            uow,
-            user,
-            "new_message",
-            {"link": portal_link(links.MESSAGES)},
-            event_key=f"message:{message.id}",
-        )
-
-
 def _unread(uow: UnitOfWork, thread_ids: list, *, from_patient: bool) -> dict:
     if not thread_ids:
         return {}
@@ -616,10 +608,6 @@ def _latest_bodies(uow: UnitOfWork, thread_ids: list) -> dict:
         )
     ).scalars()
     return {m.conversation_id: m.body.replace("\n", " ") for m in rows}
-
-
-def _patient_name(patient: Patient) -> str:
-    return f"{patient.preferred_name or patient.legal_first_name} {patient.legal_last_name}"
 
 
 def _thread_line(thread: Conversation, unread: int, zone: str) -> ThreadLine:
@@ -689,16 +677,12 @@ def _thread_view(uow: UnitOfWork, principal: Principal, thread: Conversation) ->
         select(Attachment).where(Attachment.message_id.in_([m.id for m in messages]))
     ).scalars():
         files.setdefault(attachment.message_id, []).append(attachment)
-    senders = {
-        user.id: user
-        for user in uow.session.exec(
-            select(User).where(User.id.in_({m.sender_user_id for m in messages} - {None}))
-        ).scalars()
-    }
     staff = {
         p.user_id: p
         for p in uow.session.exec(
-            select(Provider).where(Provider.user_id.in_(list(senders)))
+            select(Provider).where(
+                Provider.user_id.in_({m.sender_user_id for m in messages} - {None})
+            )
         ).scalars()
     }
     patient = uow.session.get(Patient, thread.patient_id)
@@ -713,7 +697,7 @@ def _thread_view(uow: UnitOfWork, principal: Principal, thread: Conversation) ->
     for m in messages:
         mine = m.from_patient == viewer_is_patient
         if m.from_patient:
-            sender = "You" if viewer_is_patient else _patient_name(patient)
+            sender = "You" if viewer_is_patient else patient.full_name
         else:
             provider = staff.get(m.sender_user_id)
             sender = provider.display_name if provider else team.name
@@ -752,7 +736,7 @@ def _thread_view(uow: UnitOfWork, principal: Principal, thread: Conversation) ->
         category=CATEGORY_LABELS[ConversationCategory(thread.category)],
         status="Done" if thread.status == "done" else "Open",
         care_team=team.name,
-        patient=_patient_name(patient) if not viewer_is_patient else "",
+        patient=patient.full_name if not viewer_is_patient else "",
         assigned=assigned.display_name if assigned else "",
         assigned_id=str(assigned.id) if assigned else "",
         waiting=_waited(now - thread.waiting_since) if thread.waiting_since else "",

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal.backend.db import UnitOfWork
 from portal.backend.models import Appointment, AppointmentStatus, Practice
 from portal.backend.models.base import utcnow
-from portal.backend.services.scheduling import notify_patient
+from portal.backend.services.scheduling import notify_of_visit
 
 MAX_OFFSET_MINUTES = 14 * 24 * 60
 
@@ -57,7 +57,7 @@ def send_due_reminders(*, uow: UnitOfWork) -> int:
                 for appointment in uow.session.exec(query).scalars().all():
                     if appointment.updated_at > appointment.starts_at - before:
                         continue  # booked or moved inside this window: the confirmation said it
-                    notify_patient(
+                    notify_of_visit(
                         uow,
                         appointment.patient_id,
                         "appointment_reminder",

@@ -49,12 +49,11 @@ from portal.backend.models import (
     Practice,
     Provider,
     SlotHold,
-    User,
     WaitlistEntry,
 )
 from portal.backend.models.base import utcnow
 from portal.backend.notify import links
-from portal.backend.notify.outbox import notify_user, portal_link
+from portal.backend.notify.outbox import notify_patient, portal_link
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.views import (
     MODALITY_LABELS,
@@ -609,7 +608,7 @@ def audit_appointment(
     )
 
 
-def notify_patient(
+def notify_of_visit(
     uow: UnitOfWork,
     patient_id: uuid.UUID,
     template_id: str,
@@ -620,14 +619,11 @@ def notify_patient(
 ) -> None:
     """Tell the patient about an appointment, PHI-free: the practice, a date and time, and a
     link to their appointments."""
-    patient = uow.session.get(Patient, patient_id)
-    user = uow.session.get(User, patient.user_id) if patient.user_id else None
-    if user is None:
-        return
-    zone = uow.session.get(Practice, patient.tenant_id).time_zone
-    notify_user(
+    tenant_id = uow.session.get(Patient, patient_id).tenant_id
+    zone = uow.session.get(Practice, tenant_id).time_zone
+    notify_patient(
         uow,
-        user,
+        patient_id,
         template_id,
         {
             "date": local_day(starts_at, zone),
@@ -640,7 +636,7 @@ def notify_patient(
 
 
 def notify_change(uow: UnitOfWork, appointment: Appointment, template_id: str, event: str) -> None:
-    notify_patient(
+    notify_of_visit(
         uow,
         appointment.patient_id,
         template_id,
@@ -705,7 +701,7 @@ def offer_earlier_times(*, uow: UnitOfWork) -> int:
             hold.reschedule_of, hold.waitlist_entry_id = appointment.id, entry.id
             if not _insert_hold(uow, hold, now):
                 continue
-            notify_patient(
+            notify_of_visit(
                 uow,
                 entry.patient_id,
                 "earlier_time_offered",
