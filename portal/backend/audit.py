@@ -90,6 +90,7 @@ class AuditLog:
         patient_id: uuid.UUID | None = None,
         tenant_id: uuid.UUID | None = None,
         actor_user_id: uuid.UUID | None = None,
+        details: str | None = None,
     ) -> None:
         request = _request.get() or RequestContext()
         chain, sequence, previous_hash = self._claim_chain()
@@ -106,6 +107,7 @@ class AuditLog:
             outcome=outcome,
             client_hash=self._client_hash(request.client_address),
             request_id=request.request_id,
+            details=details,
             id=uuid.uuid4(),
             occurred_at=utcnow(),
             previous_hash=previous_hash or GENESIS,
@@ -153,13 +155,16 @@ CHAIN_FIELDS = (
     "outcome",
     "client_hash",
     "request_id",
+    "details",
 )
 FIELD_COUNT = len(CHAIN_FIELDS)
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def canonical_json(values: tuple) -> bytes:
-    """An event's fields in `CHAIN_FIELDS` order (not its hashes) as a compact JSON array."""
+    """An event's fields in `CHAIN_FIELDS` order (not its hashes) as a compact JSON array.
+    `details` joins the array only when present, so events written before it existed keep
+    their hashes."""
     (
         chain,
         sequence,
@@ -175,25 +180,27 @@ def canonical_json(values: tuple) -> bytes:
         outcome,
         client_hash,
         request_id,
+        details,
     ) = values
-    return _COMPACT_JSON.encode(
-        [
-            chain,
-            sequence,
-            str(event_id),
-            tenant_id and str(tenant_id),
-            occurred_at.isoformat(),
-            actor_user_id and str(actor_user_id),
-            actor_role,
-            patient_id and str(patient_id),
-            action,
-            resource_type,
-            resource_id,
-            outcome,
-            client_hash,
-            request_id,
-        ]
-    ).encode()
+    fields = [
+        chain,
+        sequence,
+        str(event_id),
+        tenant_id and str(tenant_id),
+        occurred_at.isoformat(),
+        actor_user_id and str(actor_user_id),
+        actor_role,
+        patient_id and str(patient_id),
+        action,
+        resource_type,
+        resource_id,
+        outcome,
+        client_hash,
+        request_id,
+    ]
+    if details is not None:
+        fields.append(details)
+    return _COMPACT_JSON.encode(fields).encode()
 
 
 def chain_hash(key: bytes, previous_hash: str, values: tuple) -> str:

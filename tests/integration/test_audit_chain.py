@@ -62,6 +62,20 @@ def test_an_edited_event_is_named(practice):
     assert (report.sequence, report.problem) == (3, "its contents were changed")
 
 
+@pytest.mark.parametrize("edit", ["'given_name'", "NULL"])
+def test_details_are_part_of_the_chain(practice, edit):
+    with practice.database.unit_of_work() as uow:
+        uow.audit.record(None, "test.detailed", tenant_id=practice.tenant_id, details="family_name")
+        uow.commit()
+    sign_ins(practice, 1)
+    assert verify(practice).intact
+    with as_superuser(practice.database) as connection:
+        connection.execute(
+            text(f"UPDATE audit_events SET details = {edit} WHERE action = 'test.detailed'")
+        )
+    assert verify(practice).problem == "its contents were changed"
+
+
 def test_a_deleted_event_is_named(practice):
     sign_ins(practice, 5)
     with as_superuser(practice.database) as connection:

@@ -24,7 +24,15 @@ from portal.backend.models.notifications import (
     NotificationPreference,
     SmsOptOut,
 )
-from portal.backend.models.people import CareTeam, CareTeamMember, Patient, Provider
+from portal.backend.models.people import (
+    CareTeam,
+    CareTeamMember,
+    Patient,
+    PatientNameGram,
+    ProfileChange,
+    ProfileChangeStatus,
+    Provider,
+)
 from portal.backend.models.practice import Location, Practice
 from portal.backend.models.records import LabComponent, MedicalRecord, RecordKind
 from portal.backend.models.scheduling import (
@@ -65,7 +73,10 @@ __all__ = [
     "NotificationAttempt",
     "NotificationPreference",
     "Patient",
+    "PatientNameGram",
     "Practice",
+    "ProfileChange",
+    "ProfileChangeStatus",
     "Provider",
     "RecordKind",
     "RecoveryCode",

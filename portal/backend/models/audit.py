@@ -34,5 +34,7 @@ class AuditEvent(SQLModel, table=True):
     outcome: str = Field(max_length=16)
     client_hash: str | None = Field(default=None, max_length=64)
     request_id: str | None = Field(default=None, max_length=64)
+    # What else the event names, never values: e.g. the profile fields a change touched.
+    details: str | None = Field(default=None, max_length=400)
     previous_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import Index
+from sqlalchemy import Index, String
 from sqlmodel import Field, SQLModel
 
 from portal.backend.models.base import TenantTable, instant, phi
@@ -25,11 +26,19 @@ class Patient(TenantTable, table=True):
     preferred_name: str | None = phi()
     date_of_birth: date = phi("date", required=True)
     sex: str | None = phi()
+    gender_identity: str | None = phi()
+    pronouns: str | None = phi()
+    preferred_language: str | None = phi()
     phone: str | None = phi()
     email: str | None = phi()
     address: dict | None = phi("json")
     insurance: dict | None = phi("json")
     emergency_contacts: list | None = phi("json")
+    # How the patient prefers the practice to reach them: "portal", "email", "sms" or "phone".
+    contact_method: str | None = Field(default=None, max_length=16)
+    # Onboarding after the first sign-in: the step to resume at, and when it was finished.
+    onboarding_step: str | None = Field(default=None, max_length=24)
+    onboarding_finished_at: datetime | None = instant(required=False)
     name_dob_index: str = Field(max_length=32)
     phone_index: str | None = Field(default=None, max_length=32, index=True)
     email_index: str | None = Field(default=None, max_length=32, index=True)
@@ -40,6 +49,40 @@ class Patient(TenantTable, table=True):
     def full_name(self) -> str:
         """The name the practice calls the patient by: preferred (or legal) first, legal last."""
         return f"{self.preferred_name or self.legal_first_name} {self.legal_last_name}"
+
+
+class ProfileChangeStatus(StrEnum):
+    PENDING = "pending"
+    APPLIED = "applied"
+    DECLINED = "declined"
+
+
+class ProfileChange(TenantTable, table=True):
+    """A patient's request to change an identity field (legal name, date of birth), applied
+    or declined by staff."""
+
+    __tablename__ = "profile_changes"
+    __table_args__ = (Index("ix_profile_changes_tenant_status", "tenant_id", "status"),)
+
+    patient_id: uuid.UUID = Field(foreign_key="patients.id", index=True)
+    requested_values: dict = phi("json", required=True)
+    status: ProfileChangeStatus = Field(default=ProfileChangeStatus.PENDING, sa_type=String(16))
+    submitted_at: datetime = instant()
+    decided_at: datetime | None = instant(required=False)
+    decided_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    decline_reason: str | None = phi()
+
+
+class PatientNameGram(SQLModel, table=True):
+    """One keyed hash of a three-letter piece of a patient's name: partial-name search without
+    a plaintext name column."""
+
+    __tablename__ = "patient_name_grams"
+    __table_args__ = (Index("ix_patient_name_grams_tenant_gram", "tenant_id", "gram_index"),)
+
+    patient_id: uuid.UUID = Field(foreign_key="patients.id", primary_key=True)
+    gram_index: str = Field(max_length=32, primary_key=True)
+    tenant_id: uuid.UUID = Field(foreign_key="practices.id")
 
 
 class Provider(TenantTable, table=True):

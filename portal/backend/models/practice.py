@@ -22,6 +22,9 @@ class Practice(Table, table=True):
     reminder_minutes_before: str = Field(default="1440,60", max_length=64)
     # The care team's target for answering a patient's message, shown before they send.
     message_response_hours: int = 48
+    # Record kinds released to the patient only once a provider has reviewed them, e.g.
+    # "lab_result"; empty means everything is released at once (the Cures Act default).
+    records_held_for_review: str = Field(default="", max_length=200)
     created_at: datetime = instant()
 
 

@@ -40,7 +40,9 @@ class MedicalRecord(TenantTable, table=True):
     released_at: datetime | None = instant(required=False)
     reviewed_at: datetime | None = instant(required=False)
     reviewed_by_provider_id: uuid.UUID | None = Field(default=None, foreign_key="providers.id")
+    review_comment: str | None = phi()
     created_at: datetime = instant()
+    updated_at: datetime = instant()
 
 
 class LabComponent(TenantTable, table=True):
