@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.backend import models
 from portal.backend.db import Database
 from portal.backend.models.base import utcnow
+from portal.backend.patient_index import index_patient
 from portal.backend.security import totp
 from portal.backend.security.passwords import hash_password
 from portal.backend.security.principal import Principal, Role
@@ -144,10 +145,9 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
                 date_of_birth=date(1970, 1, 2),
                 phone=f"555-0100 {CANARY}",
                 insurance={"payer": "Payer", "member_id": f"{CANARY}-M1"},
-                name_dob_index=uow.keyring.blind_index("name_dob", f"{last.lower()}|1970-01-02"),
             )
             add(row)
-            uow.session.flush()
+            index_patient(uow, row)
             return row
 
         patient_a = patient("patient_a", f"Ann{CANARY}", "Alpha")

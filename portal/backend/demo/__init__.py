@@ -45,6 +45,7 @@ from portal.backend.models.base import utcnow
 from portal.backend.notify import links
 from portal.backend.notify.outbox import notify_user, portal_link
 from portal.backend.notify.sms import normalize_phone
+from portal.backend.patient_index import index_patient
 from portal.backend.security import totp
 from portal.backend.security.passwords import hash_password
 from portal.backend.security.principal import Role
@@ -284,7 +285,6 @@ class _DemoBuilder:
         user.mobile_phone = normalize_phone(phone) if has_account else None
         if index == 0:
             self.demo_patient_user = user
-        blind_index = self.uow.keyring.blind_index
         patient = self.add(
             Patient(
                 tenant_id=self.practice.id,
@@ -318,12 +318,9 @@ class _DemoBuilder:
                         "may_share": rng.random() < 0.5,
                     }
                 ],
-                name_dob_index=blind_index("name_dob", f"{last.lower()}|{birth.isoformat()}"),
-                phone_index=blind_index("phone", "".join(c for c in phone if c.isdigit())),
-                email_index=blind_index("email", email),
             )
         )
-        self.uow.session.flush()
+        index_patient(self.uow, patient)
         self.patients.append(patient)
         team = [p for p in self.providers if team_key in self.provider_teams[p.id]]
         self._history(patient, team, demo_patient=index == 0)

@@ -33,6 +33,7 @@ from portal.backend.models import (
     WaitlistEntry,
 )
 from portal.backend.models.base import utcnow
+from portal.backend.patient_index import name_dob_index
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.services import scheduling
 from portal.backend.services.reminders import OffsetsInvalid, reminder_offsets
@@ -234,11 +235,10 @@ def find_patient(
     """Patients of the practice with exactly this last name and date of birth (through the
     blind index, so no plaintext is searched)."""
     require_role(principal, Role.PROVIDER)
-    last_name = last_name.strip().lower()
-    if not last_name:
+    if not last_name.strip():
         raise ScheduleInvalid("Enter the patient's last name.")
     with uow:
-        index = uow.keyring.blind_index("name_dob", f"{last_name}|{date_of_birth.isoformat()}")
+        index = name_dob_index(uow, last_name, date_of_birth)
         patients = uow.patients.all(
             uow.patients.scoped(principal).where(Patient.name_dob_index == index).limit(10)
         )

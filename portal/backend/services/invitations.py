@@ -28,6 +28,7 @@ from portal.backend.models import (
 from portal.backend.models.base import utcnow
 from portal.backend.notify import links
 from portal.backend.notify.outbox import enqueue_email, portal_link
+from portal.backend.patient_index import name_dob_index
 from portal.backend.security.passwords import hash_password, password_problem
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.services import account_tokens, mfa
@@ -219,7 +220,7 @@ def request_registration(
         )
         if practice is None or not practice.patient_self_registration:
             raise InvitationRefused("This practice does not offer online registration.")
-        index = uow.keyring.blind_index("name_dob", f"{last_name.strip().lower()}|{date_of_birth}")
+        index = name_dob_index(uow, last_name, date_of_birth)
         patients = (
             uow.session.exec(
                 select(Patient).where(
