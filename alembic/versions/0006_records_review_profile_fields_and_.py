@@ -60,6 +60,8 @@ def upgrade() -> None:
         batch_op.alter_column('updated_at', existing_type=sa.DateTime(timezone=True), nullable=False)
 
     with op.batch_alter_table('patients', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('birth_date_index', sa.String(length=32), nullable=True))
+        batch_op.create_index(batch_op.f('ix_patients_birth_date_index'), ['birth_date_index'], unique=False)
         batch_op.add_column(sa.Column('gender_identity', sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column('pronouns', sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column('preferred_language', sa.LargeBinary(), nullable=True))
@@ -85,6 +87,8 @@ def downgrade() -> None:
         batch_op.drop_column('preferred_language')
         batch_op.drop_column('pronouns')
         batch_op.drop_column('gender_identity')
+        batch_op.drop_index(batch_op.f('ix_patients_birth_date_index'))
+        batch_op.drop_column('birth_date_index')
 
     with op.batch_alter_table('medical_records', schema=None) as batch_op:
         batch_op.drop_column('updated_at')

@@ -1,6 +1,7 @@
 """The keyed indexes that find a patient without a plaintext column.
 
-Exact matches use blind indexes of last name + date of birth, phone (E.164) and email. Partial
+Exact matches use blind indexes of last name + date of birth, date of birth alone, phone (E.164)
+and email. Partial
 names use `patient_name_grams`: the keyed hash of every three-letter piece of every word of the
 legal and preferred names (a word shorter than three letters is one piece). A search for "anders"
 asks for the patients holding all of "and", "nde", "der", "ers" — then the service opens the few
@@ -45,6 +46,10 @@ def name_dob_index(uow: UnitOfWork, last_name: str, date_of_birth: date) -> str:
     return uow.keyring.blind_index("name_dob", f"{last_name.strip().lower()}|{date_of_birth}")
 
 
+def birth_date_index(uow: UnitOfWork, date_of_birth: date) -> str:
+    return uow.keyring.blind_index("birth_date", date_of_birth.isoformat())
+
+
 def phone_index(uow: UnitOfWork, phone: str) -> str | None:
     number = normalize_phone(phone)
     return uow.keyring.blind_index("phone", number) if number else None
@@ -62,6 +67,7 @@ def index_patient(uow: UnitOfWork, patient: Patient) -> None:
     """Bring every search index of `patient` up to date with its current values; call it after
     creating a patient or changing a name, date of birth, phone or email."""
     patient.name_dob_index = name_dob_index(uow, patient.legal_last_name, patient.date_of_birth)
+    patient.birth_date_index = birth_date_index(uow, patient.date_of_birth)
     patient.phone_index = phone_index(uow, patient.phone) if patient.phone else None
     patient.email_index = email_index(uow, patient.email) if patient.email else None
     uow.session.flush()

@@ -40,6 +40,7 @@ class Patient(TenantTable, table=True):
     onboarding_step: str | None = Field(default=None, max_length=24)
     onboarding_finished_at: datetime | None = instant(required=False)
     name_dob_index: str = Field(max_length=32)
+    birth_date_index: str | None = Field(default=None, max_length=32, index=True)
     phone_index: str | None = Field(default=None, max_length=32, index=True)
     email_index: str | None = Field(default=None, max_length=32, index=True)
     created_at: datetime = instant()
