@@ -421,3 +421,381 @@ class UsersPage:
     lines: list[UserLine]
     # The cursor of the next page ("" on the last page).
     next_after: str = ""
+
+
+# --- medical records -----------------------------------------------------------------------
+
+RECORD_KIND_LABELS = {
+    "lab_result": "Test results",
+    "visit_summary": "Visit summaries",
+    "medication": "Medications",
+    "immunization": "Immunizations",
+    "allergy": "Allergies",
+    "problem": "Health issues",
+    "document": "Documents",
+}
+FLAG_WORDS = {
+    "low": "Below the normal range",
+    "high": "Above the normal range",
+    "critical": "Critical: far outside the normal range",
+}
+
+
+@dataclass(frozen=True)
+class RecordSection:
+    """One kind of record on the records home: how many there are and the newest one."""
+
+    kind: str
+    label: str
+    count: int
+    latest: str
+    empty_text: str
+
+
+@dataclass(frozen=True)
+class RecordsHome:
+    sections: list[RecordSection]
+
+
+@dataclass(frozen=True)
+class RecordLine:
+    id: str
+    kind: str
+    title: str
+    day: str
+    provider: str
+    # A short description: "4 tests, 1 outside the range", "10 mg by mouth daily".
+    summary: str
+    status: str
+    flagged: bool = False
+    reviewed: bool = False
+    released: bool = True
+
+
+@dataclass(frozen=True)
+class RecordList:
+    kind: str
+    label: str
+    lines: list[RecordLine]
+    providers: list[Choice]
+    empty_text: str
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    day: str
+    value: float
+    text: str
+
+
+@dataclass(frozen=True)
+class LabValue:
+    """One measured value with its range drawn as a bar: positions are percents of the bar."""
+
+    id: str
+    test_name: str
+    value: str
+    unit: str
+    reference: str
+    flag: str
+    flag_words: str
+    # -1 when the value or the range is not numeric (no bar is drawn).
+    marker_at: int
+    range_from: int
+    range_to: int
+    trend: list[TrendPoint]
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RecordDetail:
+    id: str
+    kind: str
+    kind_label: str
+    title: str
+    day: str
+    provider: str
+    status: str
+    facts: list[Fact]
+    lab_values: list[LabValue]
+    reviewed_by: str
+    review_comment: str
+    released: bool
+    has_document: bool
+
+
+@dataclass(frozen=True)
+class AccessLine:
+    """One staff access to the patient's record, from the audit log."""
+
+    when: str
+    who: str
+    role: str
+    what: str
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    lines: list[AccessLine]
+    next_before: str = ""
+
+
+@dataclass(frozen=True)
+class InsuranceView:
+    """The patient's insurance; card images are fetched through the authorizing route."""
+
+    payer: str
+    member_id: str
+    group_number: str
+    subscriber: str
+    relationship: str  # a code: "self", "spouse", "child", "other"
+    relationship_label: str
+    # Paths of the card images (`/files/insurance/…`), "" when no image is on file.
+    front_image: str = ""
+    back_image: str = ""
+
+
+@dataclass(frozen=True)
+class EmergencyContactLine:
+    id: str
+    name: str
+    relationship: str
+    phone: str
+    may_share: bool
+
+
+@dataclass(frozen=True)
+class RequestedChange:
+    """One identity field of a change request: what it is now and what the patient asked for."""
+
+    label: str
+    current: str
+    requested: str
+
+
+@dataclass(frozen=True)
+class ProfileChangeLine:
+    id: str
+    patient_id: str
+    patient: str
+    submitted: str
+    status: str  # "pending", "applied", "declined"
+    status_label: str
+    changes: list[RequestedChange]
+    decided: str = ""
+    decline_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PatientProfile:
+    """A patient's demographics, contact details, insurance and emergency contacts; raw codes
+    (for forms) beside their labels (for display)."""
+
+    patient_id: str
+    medical_record_number: str
+    legal_first_name: str
+    legal_last_name: str
+    preferred_name: str
+    date_of_birth: str  # ISO date, for forms
+    date_of_birth_text: str  # e.g. '2 January 1970'
+    sex: str
+    sex_label: str
+    gender_identity: str
+    gender_identity_label: str
+    pronouns: str
+    preferred_language: str
+    phone: str
+    email: str
+    address_line1: str
+    address_line2: str
+    city: str
+    region: str
+    postal_code: str
+    address_text: str
+    contact_method: str
+    contact_method_label: str
+    insurance: InsuranceView | None
+    emergency_contacts: list[EmergencyContactLine]
+    # The patient's identity change requests, newest first (pending ones and recent decisions).
+    identity_requests: list[ProfileChangeLine] = field(default_factory=list)
+    onboarding_step: str = ""
+    onboarding_finished: bool = False
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One audit event as an admin reads it: who did what to which record, never content."""
+
+    key: str
+    when: str
+    actor: str
+    actor_role: str
+    action: str
+    resource_type: str
+    resource_id: str
+    patient: str
+    outcome: str
+    details: str
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    lines: list[AuditLine]
+    # The cursor of the next page ("" on the last page).
+    next_after: str = ""
+    # The CSV export's query string for these filters: opaque ids and filter words, no PHI.
+    export_query: str = ""
+
+
+@dataclass(frozen=True)
+class AuditChoices:
+    # The actions and outcomes this practice's log holds, for the filters.
+    actions: list[str]
+    outcomes: list[str]
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    intact: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class PracticeSettings:
+    name: str
+    time_zone: str
+    idle_timeout_minutes: int
+    patient_self_registration: bool
+    message_response_hours: int
+    # Record kinds released only after a provider's review.
+    records_held_for_review: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RateLine:
+    """A figure with its parts, for the analytics tables: e.g. 3 of 40 (7.5%)."""
+
+    label: str
+    count: int
+    total: int
+    rate: str
+
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    answered: int
+    median: str
+    p90: str
+
+
+@dataclass(frozen=True)
+class DeliveryLine:
+    channel: str
+    status: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PracticeAnalytics:
+    """Counts and rates only: no name, message, result or any other PHI."""
+
+    weeks: list[str]
+    # Per week: {"week": label, <visit type name>: count, …}, and the visit types' names.
+    booked: list[dict]
+    visit_types: list[str]
+    # Per week: {"week", "no_show", "late_cancel" (percent), "due" (visits due)}.
+    attendance: list[dict]
+    no_show: RateLine
+    late_cancel: RateLine
+    # Per week: {"week", "from_patients", "from_staff"}.
+    messages: list[dict]
+    response: ResponseTimes
+    active_patients: RateLine
+    mfa: list[RateLine]
+    delivery: list[DeliveryLine]
+    # Per channel: {"channel", "sent", "pending", "failed", "suppressed", …}.
+    delivery_chart: list[dict]
+
+
+# --- the care team's patient list and chart -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientLine:
+    """One patient on the provider's patient list."""
+
+    id: str
+    name: str
+    # The legal name when the patient goes by another first name, else "".
+    legal_name: str
+    date_of_birth: str
+    age: int
+    medical_record_number: str
+    next_appointment: str  # "" when none is booked
+    unread_messages: int
+    results_to_review: int
+
+
+@dataclass(frozen=True)
+class PatientSearch:
+    lines: list[PatientLine]
+    # What the search box was read as ("date of birth", "name", …; "" when nothing was asked).
+    kind: str
+    # Patients that match; with `too_many`, at least this many (they were not opened).
+    matched: int
+    more: int
+    too_many: bool
+
+
+@dataclass(frozen=True)
+class ChartHeader:
+    id: str
+    name: str
+    legal_name: str
+    date_of_birth: str
+    age: int
+    medical_record_number: str
+    pronouns: str
+
+
+@dataclass(frozen=True)
+class ChartSummary:
+    next_appointment: AppointmentCard | None
+    upcoming_appointments: int
+    unread_messages: int
+    open_threads: int
+    recent_results: int
+    results_to_review: int
+    recent_days: int
+
+
+@dataclass(frozen=True)
+class ChartAppointments:
+    upcoming: list[AppointmentCard]
+    past: list[AppointmentCard]
+
+
+@dataclass(frozen=True)
+class ChartMessages:
+    threads: list[ThreadLine]
+
+
+@dataclass(frozen=True)
+class ChartProfile:
+    """The demographics and contact details on the chart's Profile tab."""
+
+    legal_name: str
+    preferred_name: str
+    date_of_birth: str
+    sex: str
+    gender_identity: str
+    pronouns: str
+    preferred_language: str
+    phone: str
+    email: str
+    contact_method: str

@@ -5,3 +5,4 @@ WELCOME = "/welcome"
 RESET_PASSWORD = "/reset-password"  # noqa: S105  (a path)
 APPOINTMENTS = "/appointments"
 MESSAGES = "/messages"
+RECORDS = "/records"

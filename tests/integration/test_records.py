@@ -1,0 +1,297 @@
+"""Medical records through the service layer, on SQLite and PostgreSQL: entering each kind,
+listing with filters and sort, lab ranges and trends, release after review, corrections, the
+patient's access log, and ids that are not the caller's."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.backend import models
+from portal.backend.security.principal import NotFound, PermissionDenied
+from portal.backend.services import records
+from portal.backend.services.records import (
+    AllergyEntry,
+    DocumentEntry,
+    ImmunizationEntry,
+    LabEntry,
+    LabTestEntry,
+    MedicationEntry,
+    ProblemEntry,
+    RecordInvalid,
+    VisitEntry,
+)
+from tests.integration.factories import CANARY, PDF, build_practice
+
+TODAY = date.today().isoformat()
+
+
+def uow(practice):
+    return practice.database.unit_of_work()
+
+
+def glucose(value: str, on: str = TODAY, status: str = "final") -> LabEntry:
+    return LabEntry(
+        title="Basic metabolic panel",
+        collected_on=on,
+        status=status,
+        tests=[
+            LabTestEntry("Glucose", value, "mg/dL", "70", "99", loinc="2345-7"),
+            LabTestEntry("Sodium", "139", "mmol/L", "135", "145", loinc="2951-2"),
+        ],
+    )
+
+
+def add(practice, entry, patient="patient_a") -> uuid.UUID:
+    patient_id = getattr(practice, patient).id
+    return uuid.UUID(
+        records.add_record(practice.principal("provider"), patient_id, entry, uow=uow(practice))
+    )
+
+
+def hold_for_review(practice, kinds: str) -> None:
+    with uow(practice) as work:
+        work.session.get(models.Practice, practice.tenant_id).records_held_for_review = kinds
+        work.commit()
+
+
+def result_notices(practice) -> int:
+    with uow(practice) as work:
+        return len(
+            work.session.exec(
+                select(models.Notification).where(
+                    models.Notification.template_id == "new_result",
+                    models.Notification.channel == "email",
+                )
+            )
+            .scalars()
+            .all()
+        )
+
+
+ENTRIES = [
+    glucose("104"),
+    VisitEntry("Annual physical", TODAY, "Doing well.", "Hypertension\nPrediabetes", "Walk daily"),
+    MedicationEntry("Lisinopril", "10 mg", "by mouth", "once a day", TODAY),
+    ImmunizationEntry("Influenza", TODAY, "1", "LOT42"),
+    AllergyEntry("Penicillin", "Hives", "moderate"),
+    ProblemEntry("Hypertension", TODAY, "active"),
+    DocumentEntry("Chest X-ray report", "xray.pdf", PDF, TODAY),
+]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: type(e).__name__)
+def test_each_kind_is_entered_listed_and_read_by_its_patient(practice, entry):
+    record_id = add(practice, entry)
+    patient = practice.principal("patient_a")
+    kind = str(records.KIND_OF_ENTRY[type(entry)])
+    home = records.records_home(patient, uow=uow(practice))
+    assert {s.kind: s.count for s in home.sections}[kind] == 1
+    listed = records.list_records(patient, kind, uow=uow(practice))
+    assert [line.id for line in listed.lines] == [str(record_id)]
+    detail = records.record_detail(patient, record_id, uow=uow(practice))
+    assert detail.kind == kind and detail.facts
+    assert result_notices(practice) == 1
+
+
+def test_a_lab_value_has_its_range_bar_flag_in_words_and_trend(practice):
+    add(practice, glucose("92", (date.today() - timedelta(days=200)).isoformat()))
+    latest = add(practice, glucose("131"))
+    detail = records.record_detail(practice.principal("patient_a"), latest, uow=uow(practice))
+    value = detail.lab_values[0]
+    assert (value.test_name, value.flag, value.flag_words) == (
+        "Glucose",
+        "high",
+        "Above the normal range",
+    )
+    assert value.reference == "70 to 99 mg/dL"
+    assert value.range_from < value.range_to < value.marker_at <= 100
+    assert [p.value for p in value.trend] == [92.0, 131.0]
+    assert detail.lab_values[1].flag_words == "In the normal range"
+
+
+def test_range_bars_place_the_value_against_one_sided_ranges_too():
+    marker, start, end = records.range_bar("52", "40", None)
+    assert 0 <= start < marker and end <= 100
+    marker, start, end = records.range_bar("250", None, "200")
+    assert start == 0 and end < marker <= 100
+    assert records.range_bar("positive", "0", "1") == (-1, 0, 0)
+
+
+def test_lists_filter_by_date_provider_and_search_and_sort(practice):
+    old = (date.today() - timedelta(days=400)).isoformat()
+    add(practice, MedicationEntry("Metformin", "500 mg", "by mouth", "twice a day", old))
+    add(practice, MedicationEntry("Atorvastatin", "20 mg", "by mouth", "at night", TODAY))
+    patient = practice.principal("patient_a")
+
+    def titles(**filters):
+        listed = records.list_records(patient, "medication", uow=uow(practice), **filters)
+        return [line.title for line in listed.lines]
+
+    assert titles() == ["Atorvastatin", "Metformin"]
+    assert titles(sort="oldest") == ["Metformin", "Atorvastatin"]
+    assert titles(sort="name") == ["Atorvastatin", "Metformin"]
+    assert titles(search="metf") == ["Metformin"]
+    assert titles(since=date.today() - timedelta(days=30)) == ["Atorvastatin"]
+    assert titles(until=date.today() - timedelta(days=30)) == ["Metformin"]
+    assert titles(provider_id=str(practice.provider.id)) == ["Atorvastatin", "Metformin"]
+    assert titles(provider_id=str(uuid.uuid4())) == []
+
+
+def test_labs_are_found_by_the_name_of_a_test_inside_them(practice):
+    add(practice, glucose("99"))
+    listed = records.list_records(
+        practice.principal("patient_a"), "lab_result", search="sodium", uow=uow(practice)
+    )
+    assert len(listed.lines) == 1 and listed.lines[0].summary == "2 tests, all in range"
+
+
+def test_a_held_result_is_invisible_until_reviewed_and_no_notice_leaks_it(practice):
+    hold_for_review(practice, "lab_result")
+    record_id = add(practice, glucose("250"))
+    patient = practice.principal("patient_a")
+    assert records.list_records(patient, "lab_result", uow=uow(practice)).lines == []
+    assert {s.kind: s.count for s in records.records_home(patient, uow=uow(practice)).sections}[
+        "lab_result"
+    ] == 0
+    with pytest.raises(NotFound):
+        records.record_detail(patient, record_id, uow=uow(practice))
+    assert result_notices(practice) == 0
+
+    provider = practice.principal("provider")
+    waiting = records.awaiting_review(provider, uow=uow(practice))
+    assert [line.id for line in waiting] == [str(record_id)] and not waiting[0].released
+    records.mark_reviewed(provider, record_id, "Please repeat fasting.", uow=uow(practice))
+    detail = records.record_detail(patient, record_id, uow=uow(practice))
+    assert detail.reviewed_by == "Dr. Test, MD"
+    assert detail.review_comment == "Please repeat fasting."
+    assert result_notices(practice) == 1
+    assert records.awaiting_review(provider, uow=uow(practice)) == []
+
+
+def test_other_kinds_are_released_at_once_when_only_labs_are_held(practice):
+    hold_for_review(practice, "lab_result")
+    add(practice, AllergyEntry("Latex", "Rash", "mild"))
+    listed = records.list_records(practice.principal("patient_a"), "allergy", uow=uow(practice))
+    assert len(listed.lines) == 1
+
+
+def test_a_correction_replaces_the_values_marks_the_result_corrected_and_tells_the_patient(
+    practice,
+):
+    record_id = add(practice, glucose("310"))
+    provider = practice.principal("provider")
+    records.correct_record(provider, record_id, glucose("131"), uow=uow(practice))
+    detail = records.record_detail(practice.principal("patient_a"), record_id, uow=uow(practice))
+    assert detail.status == "corrected" and detail.lab_values[0].value == "131"
+    assert result_notices(practice) == 2
+    with pytest.raises(NotFound):
+        records.correct_record(
+            provider, record_id, AllergyEntry("Dust", "Sneezing", "mild"), uow=uow(practice)
+        )
+
+
+def test_entries_are_refused_field_by_field(practice):
+    future = (date.today() + timedelta(days=3)).isoformat()
+    bad_lab = LabEntry(
+        title="",
+        collected_on=future,
+        status="final",
+        tests=[
+            LabTestEntry("Glucose", "", "mg/dL", "high", "99"),
+            LabTestEntry("K", "4", "", "5", "3"),
+        ],
+    )
+    with pytest.raises(RecordInvalid) as refused:
+        add(practice, bad_lab)
+    assert set(refused.value.errors) == {
+        "title",
+        "collected_on",
+        "tests.0.value",
+        "tests.0.low",
+        "tests.1.high",
+    }
+    assert "future" in refused.value.errors["collected_on"]
+    cases = [
+        (LabEntry("Panel", TODAY, "final", []), "tests"),
+        (MedicationEntry("X", "1", "oral", "daily", TODAY, "2001-01-01"), "stopped_on"),
+        (ImmunizationEntry("Flu", "31/02/2026", "x"), "given_on"),
+        (AllergyEntry("Nuts", "Swelling", "extreme"), "severity"),
+        (ProblemEntry("Asthma", "1800-01-01"), "onset_on"),
+        (DocumentEntry("Letter", "letter.exe", b"MZ\x90\x00"), "file"),
+        (VisitEntry("Visit", TODAY, "x" * 10_001), "summary"),
+    ]
+    for entry, field_name in cases:
+        with pytest.raises(RecordInvalid) as refused:
+            add(practice, entry)
+        assert field_name in refused.value.errors, (entry, refused.value.errors)
+
+
+def test_a_document_downloads_for_its_patient_and_provider_only(practice):
+    record_id = add(practice, DocumentEntry("Letter", "letter.pdf", PDF))
+    for who in ("patient_a", "provider"):
+        download = records.record_document(practice.principal(who), record_id, uow=uow(practice))
+        assert (download.data or b"") == PDF or download.link
+    with pytest.raises(NotFound):
+        records.record_document(practice.principal("patient_b"), record_id, uow=uow(practice))
+
+
+def test_another_patients_records_answer_as_if_they_did_not_exist(practice):
+    record_b = add(practice, glucose("99"), patient="patient_b")
+    patient_a = practice.principal("patient_a")
+    missing = uuid.uuid4()
+    for record_id in (record_b, missing):
+        for call in (records.record_detail, records.record_document):
+            with pytest.raises(NotFound):
+                call(patient_a, record_id, uow=uow(practice))
+    with pytest.raises(NotFound):
+        records.list_records(
+            patient_a, "lab_result", patient_id=practice.patient_b.id, uow=uow(practice)
+        )
+    with pytest.raises(PermissionDenied):
+        records.add_record(patient_a, practice.patient_a.id, glucose("1"), uow=uow(practice))
+    with pytest.raises(PermissionDenied):
+        records.mark_reviewed(patient_a, record_b, uow=uow(practice))
+
+
+def test_a_provider_of_another_practice_cannot_reach_these_records(practice):
+    record_id = add(practice, glucose("99"))
+    other = build_practice(practice.database, slug="other-practice")
+    stranger = other.principal("provider")
+    for call in (records.record_detail, records.record_document, records.mark_reviewed):
+        with pytest.raises(NotFound):
+            call(stranger, record_id, uow=uow(practice))
+    with pytest.raises(NotFound):
+        records.add_record(stranger, practice.patient_a.id, glucose("1"), uow=uow(practice))
+    with pytest.raises(NotFound):
+        records.list_records(
+            stranger, "lab_result", patient_id=practice.patient_a.id, uow=uow(practice)
+        )
+
+
+def test_the_patient_sees_who_at_the_practice_viewed_their_record(practice):
+    record_id = add(practice, glucose("99"))
+    records.record_detail(practice.principal("provider"), record_id, uow=uow(practice))
+    records.record_detail(practice.principal("patient_a"), record_id, uow=uow(practice))
+    page = records.access_log(practice.principal("patient_a"), uow=uow(practice))
+    assert [(line.who, line.what) for line in page.lines[:2]] == [
+        ("Dr. Test", "Viewed a record in your chart"),
+        ("Dr. Test", "Added a record in your chart"),
+    ]
+    assert all(line.who != f"Ann{CANARY}" for line in page.lines)
+    other = records.access_log(practice.principal("patient_b"), uow=uow(practice))
+    assert other.lines == []
+
+
+def test_every_read_and_change_is_audited_with_the_patient(practice):
+    record_id = add(practice, glucose("99"))
+    records.record_detail(practice.principal("patient_a"), record_id, uow=uow(practice))
+    with uow(practice) as work:
+        actions = {
+            (e.action, e.patient_id) for e in work.session.exec(select(models.AuditEvent)).scalars()
+        }
+    assert ("record.create", practice.patient_a.id) in actions
+    assert ("record.read", practice.patient_a.id) in actions
