@@ -4,13 +4,19 @@ patient's access log, and ids that are not the caller's."""
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import uuid
 from datetime import date, timedelta
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from portal.backend import models
+from portal.backend.demo import load_demo
 from portal.backend.security.principal import NotFound, PermissionDenied
 from portal.backend.services import records
 from portal.backend.services.records import (
@@ -24,6 +30,7 @@ from portal.backend.services.records import (
     RecordInvalid,
     VisitEntry,
 )
+from portal.backend.services.sessions import open_session
 from tests.integration.factories import CANARY, PDF, build_practice
 
 TODAY = date.today().isoformat()
@@ -295,3 +302,173 @@ def test_every_read_and_change_is_audited_with_the_patient(practice):
         }
     assert ("record.create", practice.patient_a.id) in actions
     assert ("record.read", practice.patient_a.id) in actions
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [entry for entry in ENTRIES if not isinstance(entry, DocumentEntry)],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_correction_form_starts_from_the_record_as_it_was_entered(practice, entry):
+    record_id = add(practice, entry)
+    provider = practice.principal("provider")
+    again = records.correction_entry(provider, record_id, uow=uow(practice))
+    assert type(again) is type(entry)
+    if isinstance(entry, LabEntry):
+        assert [(t.name, t.value, t.unit, t.low, t.high, t.loinc) for t in again.tests] == [
+            (t.name, t.value, t.unit, t.low, t.high, t.loinc) for t in entry.tests
+        ]
+        assert (again.title, again.collected_on, again.status) == (
+            entry.title,
+            entry.collected_on,
+            entry.status,
+        )
+    else:
+        assert again == entry
+    records.correct_record(provider, record_id, again, uow=uow(practice))
+
+
+def test_only_a_provider_of_the_practice_starts_a_correction_and_never_of_a_document(practice):
+    record_id = add(practice, AllergyEntry("Latex", "Rash", "mild"))
+    document_id = add(practice, ENTRIES[-1])
+    provider = practice.principal("provider")
+    for missing in (document_id, uuid.uuid4()):
+        with pytest.raises(NotFound):
+            records.correction_entry(provider, missing, uow=uow(practice))
+    with pytest.raises(PermissionDenied):
+        records.correction_entry(practice.principal("patient_a"), record_id, uow=uow(practice))
+
+
+def test_results_to_review_name_the_patient_by_id_for_a_link(practice):
+    hold_for_review(practice, "lab_result")
+    add(practice, glucose("104"))
+    [line] = records.awaiting_review(practice.principal("provider"), uow=uow(practice))
+    assert line.patient_id == str(practice.patient_a.id)
+    listed = records.list_records(
+        practice.principal("provider"),
+        "lab_result",
+        patient_id=practice.patient_a.id,
+        uow=uow(practice),
+    )
+    assert listed.lines[0].patient_id == ""
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def valid_bundle(data: bytes) -> dict:
+    """The export parsed by the FHIR R4B models (each entry by its resource type's model)."""
+    bundle = json.loads(data)
+    parsed = Bundle.model_validate(bundle)
+    assert len(parsed.entry) == len(bundle["entry"])
+    return bundle
+
+
+def test_a_record_pdf_holds_its_tests_values_and_flags(practice):
+    record_id = add(practice, glucose("131"))
+    download = records.record_pdf(practice.principal("patient_a"), record_id, uow=uow(practice))
+    assert download.content_type == "application/pdf"
+    text = pdf_text(download.data)
+    for expected in (
+        "Test Practice",
+        "Basic metabolic panel",
+        "Glucose",
+        "131 mg/dL",
+        "70 to 99 mg/dL",
+        "Above the normal range",
+        "Sodium",
+        "139 mmol/L",
+    ):
+        assert expected in text, expected
+
+
+def test_the_summary_pdf_covers_the_period_and_only_released_records(practice):
+    hold_for_review(practice, "lab_result")
+    add(practice, glucose("131"))
+    add(practice, MedicationEntry("Metformin", "500 mg", "by mouth", "twice a day", TODAY))
+    add(practice, AllergyEntry("Penicillin", "Hives", "moderate"))
+    patient = practice.principal("patient_a")
+    today = date.today()
+    text = pdf_text(
+        records.summary_pdf(patient, today - timedelta(days=1), today, uow=uow(practice)).data
+    )
+    assert "Metformin" in text and "Penicillin" in text and "Glucose" not in text
+    empty = records.summary_pdf(
+        patient, today - timedelta(days=90), today - timedelta(days=60), uow=uow(practice)
+    )
+    assert "There are no records in this period." in pdf_text(empty.data)
+    with pytest.raises(RecordInvalid):
+        records.summary_pdf(patient, today, today - timedelta(days=1), uow=uow(practice))
+
+
+def test_the_fhir_export_holds_every_kind_and_validates(practice):
+    for entry in ENTRIES:
+        add(practice, entry)
+    add(practice, glucose("12"), patient="patient_b")
+    download = records.health_record(practice.principal("patient_a"), uow=uow(practice))
+    assert download.content_type == "application/fhir+json"
+    bundle = valid_bundle(download.data)
+    types = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert types.count("Patient") == 1 and types.count("Observation") == 2
+    assert {
+        "DiagnosticReport",
+        "Encounter",
+        "MedicationStatement",
+        "Immunization",
+        "AllergyIntolerance",
+        "Condition",
+        "DocumentReference",
+    } <= set(types)
+    observation = next(
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+    )
+    assert observation["valueQuantity"] == {"value": 104.0, "unit": "mg/dL"}
+    assert observation["code"]["coding"][0]["code"] == "2345-7"
+    assert observation["referenceRange"] == [
+        {"low": {"value": 70.0, "unit": "mg/dL"}, "high": {"value": 99.0, "unit": "mg/dL"}}
+    ]
+    document = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "DocumentReference"
+    )
+    assert base64.b64decode(document["content"][0]["attachment"]["data"]) == PDF
+    assert b"Beta" not in download.data  # patient B's name and results stay out
+
+
+def test_pdf_and_export_refuse_what_is_not_the_callers(practice):
+    record_b = add(practice, glucose("99"), patient="patient_b")
+    for record_id in (record_b, uuid.uuid4()):
+        with pytest.raises(NotFound):
+            records.record_pdf(practice.principal("patient_a"), record_id, uow=uow(practice))
+    with pytest.raises(PermissionDenied):
+        records.health_record(practice.principal("provider"), uow=uow(practice))
+
+
+def test_the_demo_patients_exports_validate(database):
+    load_demo(uow=database.unit_of_work())
+    with database.unit_of_work() as work:
+        users = (
+            work.session.exec(
+                select(models.User).where(
+                    models.User.role == "patient", models.User.status == "active"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        user_ids = [user.id for user in users]
+    assert len(user_ids) > 5
+    for user_id in user_ids:
+        with database.unit_of_work() as work:
+            principal = open_session(work, work.session.get(models.User, user_id)).principal
+            work.commit()
+        bundle = valid_bundle(records.health_record(principal, uow=database.unit_of_work()).data)
+        assert len(bundle["entry"]) > 5
+
+
+def test_a_pdf_of_characters_the_font_lacks_logs_none_of_them(practice, caplog):
+    record_id = add(practice, AllergyEntry(f"花粉 {CANARY}", "Sneezing", "mild"))
+    records.record_pdf(practice.principal("patient_a"), record_id, uow=uow(practice))
+    assert "花粉" not in caplog.text and CANARY not in caplog.text

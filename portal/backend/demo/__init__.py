@@ -18,7 +18,7 @@ from sqlalchemy import select
 from portal.backend.availability import Span
 from portal.backend.config import settings
 from portal.backend.db import UnitOfWork
-from portal.backend.demo import labs, people
+from portal.backend.demo import clinical, labs, people
 from portal.backend.demo.documents import one_page_pdf
 from portal.backend.models import (
     Appointment,
@@ -318,6 +318,9 @@ class _DemoBuilder:
                         "may_share": rng.random() < 0.5,
                     }
                 ],
+                # Account holders have used the portal for a while; invitees set up on joining.
+                onboarding_finished_at=self.now if has_account else None,
+                onboarding_step="done" if has_account else None,
             )
         )
         index_patient(self.uow, patient)
@@ -327,6 +330,7 @@ class _DemoBuilder:
         if has_account and (index == 0 or rng.random() < 0.55):
             self._conversations(patient, user, team_key, count=2 if index == 0 else 1)
         self._labs(patient, team[0], reports=3 if index == 0 else rng.randint(1, 2))
+        self._chart(patient, team[0], random.Random(f"chart-{index}"), demo_patient=index == 0)
 
     def _history(self, patient: Patient, team: list[Provider], *, demo_patient: bool) -> None:
         """Past visits (mostly completed) and upcoming ones; the demo patient always has two."""
@@ -496,6 +500,68 @@ class _DemoBuilder:
                 filename="Care team instructions.pdf",
             )
         )
+
+    def _chart(
+        self, patient: Patient, provider: Provider, rng: random.Random, *, demo_patient: bool
+    ) -> None:
+        """Medicines, allergies, health issues, vaccines and visit summaries (and, for the
+        demo patient, an imaging report), from their own random stream so that adding to the
+        chart never changes the rest of the demo."""
+
+        def record(kind: RecordKind, title: str, content: dict, days_ago: int, status="final"):
+            moment = self.now - timedelta(days=days_ago)
+            return self.add(
+                MedicalRecord(
+                    tenant_id=self.practice.id,
+                    patient_id=patient.id,
+                    kind=kind,
+                    title=title,
+                    content=content,
+                    status=status,
+                    provider_id=provider.id,
+                    effective_at=moment,
+                    released_at=moment,
+                )
+            )
+
+        for name, dose, route, frequency in rng.sample(clinical.MEDICATIONS, rng.randint(1, 3)):
+            started = (self.now - timedelta(days=rng.randint(60, 900))).date()
+            content = {
+                "dose": dose,
+                "route": route,
+                "frequency": frequency,
+                "started_on": started.isoformat(),
+                "stopped_on": "",
+            }
+            record(RecordKind.MEDICATION, name, content, (self.now.date() - started).days, "active")
+        for substance, reaction, severity in rng.sample(clinical.ALLERGIES, rng.randint(0, 2)):
+            content = {"reaction": reaction, "severity": severity}
+            record(RecordKind.ALLERGY, substance, content, rng.randint(200, 2000))
+        for condition, status in rng.sample(clinical.PROBLEMS, rng.randint(1, 2)):
+            record(RecordKind.PROBLEM, condition, {}, rng.randint(100, 3000), status)
+        for vaccine, dose in rng.sample(clinical.VACCINES, rng.randint(1, 3)):
+            content = {
+                "dose_number": dose,
+                "lot": f"{rng.choice('ABCEFK')}{rng.randint(1000, 9999)}",
+            }
+            record(RecordKind.IMMUNIZATION, vaccine, content, rng.randint(30, 700))
+        title, summary, diagnoses, instructions, follow_up = rng.choice(clinical.VISIT_SUMMARIES)
+        content = {
+            "summary": summary,
+            "diagnoses": diagnoses,
+            "instructions": instructions,
+            "follow_up": follow_up,
+        }
+        record(RecordKind.VISIT_SUMMARY, title, content, rng.randint(20, 200))
+        if demo_patient:
+            pdf = one_page_pdf([self.practice.name, *clinical.X_RAY_REPORT])
+            content = {
+                "filename": "Chest X-ray report.pdf",
+                "content_type": "application/pdf",
+                "size_bytes": len(pdf),
+                "storage_key": self.uow.files.put(pdf, "application/pdf"),
+            }
+            record(RecordKind.DOCUMENT, "Chest X-ray report", content, 45)
 
     def _labs(self, patient, provider, *, reports: int) -> None:
         rng = self.random

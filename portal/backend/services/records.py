@@ -11,6 +11,7 @@ something new is there.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sqlalchemy import select
 
 from portal.backend.availability import local_midnight
 from portal.backend.db import UnitOfWork
+from portal.backend.fhir import health_record_bundle
 from portal.backend.models import (
     AuditEvent,
     LabComponent,
@@ -35,6 +37,7 @@ from portal.backend.models.base import utcnow
 from portal.backend.notify import links
 from portal.backend.notify.outbox import notify_patient, portal_link
 from portal.backend.patient_index import words
+from portal.backend.record_pdf import records_pdf
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.services.files import FileDownload
 from portal.backend.storage import UploadRefused, check_upload
@@ -667,6 +670,81 @@ def correct_record(
         uow.commit()
 
 
+def correction_entry(principal: Principal, record_id: uuid.UUID, *, uow: UnitOfWork) -> Entry:
+    """A record as the entry that would make it again, every field as a form shows it: what a
+    correction form starts from. Documents are not corrected (a new one is added)."""
+    require_role(principal, Role.PROVIDER)
+    with uow:
+        record = _record(uow, principal, record_id)
+        if record.kind == RecordKind.DOCUMENT:
+            raise NotFound
+        zone = _zone(uow, principal)
+        content = record.content
+        on = record.effective_at.astimezone(ZoneInfo(zone)).date().isoformat()
+        match record.kind:
+            case RecordKind.LAB_RESULT:
+                entry = LabEntry(
+                    title=record.title,
+                    collected_on=on,
+                    status=record.status if record.status in LAB_STATUSES else "final",
+                    tests=[
+                        LabTestEntry(
+                            name=c.test_name,
+                            value=c.value,
+                            unit=c.unit or "",
+                            low=c.reference_low or "",
+                            high=c.reference_high or "",
+                            flag=c.flag or "",
+                            loinc=c.loinc_code or "",
+                        )
+                        for c in _components(uow, [record])[record.id]
+                    ],
+                )
+            case RecordKind.VISIT_SUMMARY:
+                entry = VisitEntry(
+                    title=record.title,
+                    visit_on=on,
+                    summary=content.get("summary", ""),
+                    diagnoses="\n".join(content.get("diagnoses", [])),
+                    instructions=content.get("instructions", ""),
+                    follow_up=content.get("follow_up", ""),
+                )
+            case RecordKind.MEDICATION:
+                entry = MedicationEntry(
+                    name=record.title,
+                    dose=content.get("dose", ""),
+                    route=content.get("route", ""),
+                    frequency=content.get("frequency", ""),
+                    started_on=content.get("started_on", ""),
+                    stopped_on=content.get("stopped_on", ""),
+                )
+            case RecordKind.IMMUNIZATION:
+                entry = ImmunizationEntry(
+                    vaccine=record.title,
+                    given_on=on,
+                    dose_number=content.get("dose_number", ""),
+                    lot=content.get("lot", ""),
+                )
+            case RecordKind.ALLERGY:
+                entry = AllergyEntry(
+                    substance=record.title,
+                    reaction=content.get("reaction", ""),
+                    severity=content.get("severity", ""),
+                )
+            case _:
+                entry = ProblemEntry(condition=record.title, onset_on=on, status=record.status)
+        uow.audit.record(
+            principal,
+            "record.read",
+            resource_type="record",
+            resource_id=record.id,
+            patient_id=record.patient_id,
+            details="correction",
+        )
+        uow.commit()
+        return entry
+
+
 def mark_reviewed(
     principal: Principal, record_id: uuid.UUID, comment: str = "", *, uow: UnitOfWork
 ) -> None:
@@ -726,7 +804,14 @@ def awaiting_review(principal: Principal, *, uow: UnitOfWork) -> list[RecordLine
             )
         uow.commit()
         return [
-            _line(record, components[record.id], providers, zone, patient=patient.full_name)
+            _line(
+                record,
+                components[record.id],
+                providers,
+                zone,
+                patient=patient.full_name,
+                patient_id=str(patient.id),
+            )
             for record, patient in rows
         ]
 
@@ -759,7 +844,110 @@ def record_document(principal: Principal, record_id: uuid.UUID, *, uow: UnitOfWo
         return FileDownload(content["filename"], content["content_type"], data, link)
 
 
+def record_pdf(principal: Principal, record_id: uuid.UUID, *, uow: UnitOfWork) -> FileDownload:
+    """One record as a PDF, for its patient (once released) or a provider."""
+    require_role(principal, Role.PATIENT, Role.PROVIDER)
+    with uow:
+        record = _record(uow, principal, record_id)
+        detail = _detail(uow, principal, record)
+        data = _pdf(uow, principal, record.patient_id, [detail], title=detail.title)
+        uow.audit.record(
+            principal,
+            "record.pdf",
+            resource_type="record",
+            resource_id=record.id,
+            patient_id=record.patient_id,
+        )
+        uow.commit()
+        return FileDownload(f"{detail.kind_label} {detail.day}.pdf", "application/pdf", data)
+
+
+def summary_pdf(principal: Principal, since: date, until: date, *, uow: UnitOfWork) -> FileDownload:
+    """Every record the patient can see from `since` to `until` (practice days), by kind and
+    newest first within each, as one PDF."""
+    require_role(principal, Role.PATIENT)
+    if since > until:
+        raise RecordInvalid({"from": "The start date is after the end date."})
+    with uow:
+        zone = _zone(uow, principal)
+        rows = uow.records.all(
+            _visible(uow, principal)
+            .where(
+                MedicalRecord.effective_at >= local_midnight(since, zone),
+                MedicalRecord.effective_at < local_midnight(until + timedelta(days=1), zone),
+            )
+            .order_by(MedicalRecord.effective_at.desc())
+        )
+        order = list(RecordKind)
+        rows.sort(key=lambda row: order.index(row.kind))
+        details = [_detail(uow, principal, row) for row in rows]
+        period = f"{since:%-d %B %Y} to {until:%-d %B %Y}"
+        data = _pdf(
+            uow,
+            principal,
+            principal.patient_id,
+            details,
+            title=f"Health record summary, {period}",
+            empty="There are no records in this period.",
+        )
+        uow.audit.record(
+            principal,
+            "record.pdf",
+            resource_type="patient",
+            resource_id=principal.patient_id,
+            patient_id=principal.patient_id,
+            details=f"{len(details)} records",
+        )
+        uow.commit()
+        return FileDownload(f"Health record {since} to {until}.pdf", "application/pdf", data)
+
+
+def health_record(principal: Principal, *, uow: UnitOfWork) -> FileDownload:
+    """The patient's whole released record as a FHIR R4 Bundle (JSON)."""
+    require_role(principal, Role.PATIENT)
+    with uow:
+        patient = _patient(uow, principal)
+        practice = uow.session.get(Practice, principal.tenant_id)
+        rows = uow.records.all(_visible(uow, principal).order_by(MedicalRecord.effective_at))
+        bundle = health_record_bundle(
+            patient,
+            rows,
+            _components(uow, rows),
+            _provider_names(uow, principal.tenant_id),
+            practice_slug=practice.slug,
+            generated_at=utcnow(),
+            read_file=uow.files.get,
+        )
+        uow.audit.record(
+            principal,
+            "record.export",
+            resource_type="patient",
+            resource_id=patient.id,
+            patient_id=patient.id,
+            details=f"{len(rows)} records",
+        )
+        uow.commit()
+        return FileDownload(
+            "Health record (FHIR).json",
+            "application/fhir+json",
+            json.dumps(bundle, separators=(",", ":")).encode(),
+        )
+
+
 # --- inside -----------------------------------------------------------------------------------
+
+
+def _pdf(uow, principal, patient_id, details, *, title: str, empty: str = "") -> bytes:
+    practice = uow.session.get(Practice, principal.tenant_id)
+    patient = uow.session.get(Patient, patient_id)
+    return records_pdf(
+        practice.name,
+        f"{patient.full_name}, born {patient.date_of_birth:%-d %B %Y}",
+        local_moment(utcnow(), practice.time_zone),
+        details,
+        title=title,
+        empty=empty,
+    )
 
 
 def _patient(uow: UnitOfWork, principal: Principal, patient_id: uuid.UUID | None = None):
@@ -834,6 +1022,7 @@ def _line(
     zone: str,
     *,
     patient: str = "",
+    patient_id: str = "",
 ) -> RecordLine:
     content = record.content
     flagged = False
@@ -874,6 +1063,7 @@ def _line(
         flagged=flagged,
         reviewed=record.reviewed_at is not None,
         released=record.released_at is not None,
+        patient_id=patient_id,
     )
 
 
