@@ -20,4 +20,5 @@ test: $(INSTALLED)
 	scripts/test-prerequisites
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive portal
 	$(BIN)/pytest

@@ -313,7 +313,8 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Serving the portal at {config.public_url} (stop with Ctrl+C).", flush=True)
     command = [reflex, "run", "--env", "prod", "--single-port", "--backend-port", str(args.port)]
     os.chdir(PROJECT_ROOT)
-    os.execvpe(command[0], command, env)  # noqa: S606  (the server replaces this process)
+    # The server replaces this process.
+    os.execvpe(command[0], command, env)  # noqa: S606  # nosec B606
     return 0
 
 

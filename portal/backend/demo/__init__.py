@@ -140,7 +140,8 @@ class _DemoBuilder:
     def __init__(self, uow: UnitOfWork, now: datetime):
         self.uow = uow
         self.now = now
-        self.random = random.Random(2026)
+        # Repeatable demo data, not security.
+        self.random = random.Random(2026)  # nosec B311
         self.password_hash = hash_password(DEMO_PASSWORD)
         self.practice = Practice(
             **people.PRACTICE,
@@ -330,7 +331,8 @@ class _DemoBuilder:
         if has_account and (index == 0 or rng.random() < 0.55):
             self._conversations(patient, user, team_key, count=2 if index == 0 else 1)
         self._labs(patient, team[0], reports=3 if index == 0 else rng.randint(1, 2))
-        self._chart(patient, team[0], random.Random(f"chart-{index}"), demo_patient=index == 0)
+        chart_random = random.Random(f"chart-{index}")  # nosec B311
+        self._chart(patient, team[0], chart_random, demo_patient=index == 0)
 
     def _history(self, patient: Patient, team: list[Provider], *, demo_patient: bool) -> None:
         """Past visits (mostly completed) and upcoming ones; the demo patient always has two."""
