@@ -134,6 +134,10 @@ class PatientHome:
     upcoming_count: int
     unread_messages: int
     conversations: list[ConversationLine] = field(default_factory=list)
+    # The account setup after the first sign-in: not finished yet (the home offers to resume
+    # it), and never even opened (the patient is sent to it once).
+    setup_unfinished: bool = False
+    setup_unseen: bool = False
 
 
 @dataclass(frozen=True)
@@ -470,6 +474,8 @@ class RecordLine:
     flagged: bool = False
     reviewed: bool = False
     released: bool = True
+    # On a provider's review list: whose result it is (for a link to their records).
+    patient_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -656,7 +662,7 @@ class AuditPage:
 class AuditChoices:
     # The actions and outcomes this practice's log holds, for the filters.
     actions: list[str]
-    outcomes: list[str]
+    outcomes: list[Choice]
 
 
 @dataclass(frozen=True)
@@ -694,32 +700,37 @@ class ResponseTimes:
 
 
 @dataclass(frozen=True)
-class DeliveryLine:
-    channel: str
-    status: str
-    count: int
+class FigureTable:
+    """A chart's figures as a table, for screen readers and for reading exact numbers."""
+
+    columns: list[str]
+    rows: list[list[str]]
 
 
 @dataclass(frozen=True)
 class PracticeAnalytics:
-    """Counts and rates only: no name, message, result or any other PHI."""
+    """Counts and rates only: no name, message, result or any other PHI. Chart data are rows
+    of {"week" or "channel": label, series key: number}."""
 
-    weeks: list[str]
-    # Per week: {"week": label, <visit type name>: count, …}, and the visit types' names.
+    # Appointments booked per week, one series per visit type: keys "t0", "t1", … in the order
+    # of `visit_types`.
     booked: list[dict]
     visit_types: list[str]
-    # Per week: {"week", "no_show", "late_cancel" (percent), "due" (visits due)}.
+    booked_table: FigureTable
+    # Per week: "no_show" and "late_cancel" as percentages of the visits due.
     attendance: list[dict]
+    attendance_table: FigureTable
     no_show: RateLine
     late_cancel: RateLine
-    # Per week: {"week", "from_patients", "from_staff"}.
+    # Per week: "from_patients" and "from_staff".
     messages: list[dict]
+    messages_table: FigureTable
     response: ResponseTimes
     active_patients: RateLine
     mfa: list[RateLine]
-    delivery: list[DeliveryLine]
-    # Per channel: {"channel", "sent", "pending", "failed", "suppressed", …}.
-    delivery_chart: list[dict]
+    # Per channel: "sent", "pending", "failed", "suppressed".
+    delivery: list[dict]
+    delivery_table: FigureTable
 
 
 # --- the care team's patient list and chart -------------------------------------------------
@@ -783,19 +794,3 @@ class ChartAppointments:
 @dataclass(frozen=True)
 class ChartMessages:
     threads: list[ThreadLine]
-
-
-@dataclass(frozen=True)
-class ChartProfile:
-    """The demographics and contact details on the chart's Profile tab."""
-
-    legal_name: str
-    preferred_name: str
-    date_of_birth: str
-    sex: str
-    gender_identity: str
-    pronouns: str
-    preferred_language: str
-    phone: str
-    email: str
-    contact_method: str
