@@ -21,6 +21,7 @@ KEY_PROVIDERS = ("local", "aws-kms")
 STORAGE_BACKENDS = ("local", "s3")
 EMAIL_CHANNELS = ("outbox", "smtp", "ses")
 SMS_CHANNELS = ("outbox", "twilio")
+LOG_FORMATS = ("human", "json")
 
 
 class ConfigError(Exception):
@@ -52,6 +53,12 @@ class Settings:
     twilio_auth_token: str | None
     twilio_from: str | None
     twilio_api_url: str | None
+    backup_dir: Path | None = None  # unset: no scheduled backups
+    backup_keep_days: int = 30
+    log_format: str = "human"
+    sentry_dsn: str | None = None
+    sentry_environment: str | None = None
+    sentry_release: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -115,6 +122,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         twilio_auth_token=_required_with(env, "TWILIO_AUTH_TOKEN", twilio, "PORTAL_SMS=twilio"),
         twilio_from=_required_with(env, "TWILIO_FROM_NUMBER", twilio, "PORTAL_SMS=twilio"),
         twilio_api_url=_optional_url(env, "PORTAL_TWILIO_API_URL"),
+        backup_dir=(
+            Path(env["PORTAL_BACKUP_DIR"].strip()).expanduser().absolute()
+            if env.get("PORTAL_BACKUP_DIR", "").strip()
+            else None
+        ),
+        backup_keep_days=_int_in_range(
+            env, "PORTAL_BACKUP_KEEP_DAYS", default=30, bounds=(1, 3650)
+        ),
+        log_format=_choice(env, "PORTAL_LOG_FORMAT", LOG_FORMATS),
+        sentry_dsn=_optional_url(env, "SENTRY_DSN"),
+        sentry_environment=env.get("SENTRY_ENVIRONMENT", "").strip() or None,
+        sentry_release=env.get("SENTRY_RELEASE", "").strip() or None,
     )
 
 
