@@ -18,7 +18,7 @@ from portal import routes
 from portal.backend.config import settings
 from portal.backend.security.principal import Principal, Role
 from portal.backend.security.tokens import SESSION_COOKIE
-from portal.backend.services import messaging, notifications, sessions
+from portal.backend.services import messaging, notifications, onboarding, sessions
 from portal.state.base import clear_screens, run_service
 
 WARNING_SECONDS = 120
@@ -141,6 +141,16 @@ async def watching(state: rx.State, *roles: Role) -> Principal | None:
     if principal is None or (roles and principal.role not in roles):
         return None
     return principal
+
+
+async def landing_of(state: rx.State, principal: Principal) -> str:
+    """Where a sign-in leads: the role's home, or, for a patient who has never opened it, the
+    account setup (once; the home page offers to resume it after that)."""
+    if principal.role == Role.PATIENT and await run_service(
+        state, onboarding.onboarding_due, principal
+    ):
+        return routes.ONBOARDING
+    return routes.home_of(principal.role)
 
 
 async def signed_in(state: rx.State, *roles: Role) -> Principal | None:

@@ -6,3 +6,4 @@ RESET_PASSWORD = "/reset-password"  # noqa: S105  (a path)
 APPOINTMENTS = "/appointments"
 MESSAGES = "/messages"
 RECORDS = "/records"
+PROFILE = "/profile"

@@ -149,6 +149,20 @@ TEMPLATES = {
             "was created. Please call the practice and we will set up your portal account.",
         ),
         Template(
+            "profile_change_applied",
+            Category.ACCOUNT,
+            "Your details were updated",
+            "{practice} reviewed the change you asked for to your details and made it. "
+            "See your profile: {link}",
+        ),
+        Template(
+            "profile_change_declined",
+            Category.ACCOUNT,
+            "About the change to your details",
+            "{practice} reviewed the change you asked for to your details and could not make "
+            "it. See why in your profile: {link}",
+        ),
+        Template(
             "password_reset",
             Category.ACCOUNT,
             "Choose a new password",

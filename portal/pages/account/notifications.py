@@ -5,12 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from portal import routes
-from portal.backend.notify.preferences import CHANNEL_LABELS, CHANNELS
+from portal.backend.notify.preferences import CHANNELS
 from portal.backend.services import notifications
 from portal.backend.services.notifications import InAppNotification, PreferenceRow
 from portal.components.cards import section
 from portal.components.feedback import empty_state, notice
 from portal.components.forms import submit
+from portal.components.preferences import preferences_table
 from portal.layout import portal_page
 from portal.state.base import run_service, screen_state
 from portal.state.session import SessionState, signed_in
@@ -134,24 +135,7 @@ def choices() -> rx.Component:
         ),
         rx.form(
             rx.vstack(
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("What", scope="col"),
-                                *[
-                                    rx.table.column_header_cell(CHANNEL_LABELS[c], scope="col")
-                                    for c in CHANNELS
-                                ],
-                            )
-                        ),
-                        rx.table.body(rx.foreach(NotificationsState.rows, preference_row)),
-                        variant="surface",
-                        width="100%",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
-                ),
+                preferences_table(NotificationsState.rows, NotificationsState.mobile_phone == ""),
                 rx.checkbox(
                     "Texts may come at night (otherwise they wait from 9 pm until 8 am).",
                     name="texts_at_night",
@@ -176,23 +160,4 @@ def choices() -> rx.Component:
         ),
         spacing="3",
         width="100%",
-    )
-
-
-def preference_row(row: PreferenceRow) -> rx.Component:
-    return rx.table.row(
-        rx.table.row_header_cell(row.label),
-        *[
-            rx.table.cell(
-                rx.checkbox(
-                    name=f"{row.category}.{channel}",
-                    default_checked=getattr(row, channel),
-                    disabled=(NotificationsState.mobile_phone == "")
-                    if channel == "sms"
-                    else row.required,
-                    aria_label=f"{row.label}: {CHANNEL_LABELS[channel]}",
-                )
-            )
-            for channel in CHANNELS
-        ],
     )

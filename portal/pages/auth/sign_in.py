@@ -14,7 +14,7 @@ from portal.components.forms import code_field, field, form, text_of
 from portal.components.mfa import authenticator_setup, recovery_codes
 from portal.layout import PRODUCT, auth_card, loading, portal_page
 from portal.state.base import client_address, device_of, run_service, screen_state
-from portal.state.session import SessionState, signed_in
+from portal.state.session import SessionState, landing_of, signed_in
 
 ERROR_ID = "sign-in-error"
 NOTICES = {
@@ -103,7 +103,7 @@ class SignInState(rx.State):
             return
         (await self.get_state(SessionState))._adopt(signed)
         self.pending = False
-        yield rx.redirect(routes.home_of(signed.principal.role), replace=True)
+        yield rx.redirect(await landing_of(self, signed.principal), replace=True)
 
     @rx.event
     async def submit_enrollment(self, form_data: dict):
@@ -124,7 +124,7 @@ class SignInState(rx.State):
             return
         (await self.get_state(SessionState))._adopt(signed)
         self.codes, self.qr_code, self.secret = codes, "", ""
-        self._home = routes.home_of(signed.principal.role)
+        self._home = await landing_of(self, signed.principal)
         self.step, self.pending = "codes", False
 
     @rx.event

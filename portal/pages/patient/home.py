@@ -24,8 +24,11 @@ class PatientHomeState(rx.State):
         principal = await signed_in(self, Role.PATIENT)
         if principal is None:
             self.home = None
-            return
+            return None
         self.home = await run_service(self, home.patient_home, principal)
+        if self.home.setup_unseen:  # sent to the account setup once, after the first sign-in
+            return rx.redirect(routes.ONBOARDING, replace=True)
+        return None
 
 
 @portal_page(routes.PATIENT_HOME, title="Home", role=Role.PATIENT, on_load=PatientHomeState.load)
@@ -36,6 +39,7 @@ def patient_home() -> rx.Component:
         rx.vstack(
             rx.heading(f"Hello, {data.first_name}", as_="h1", size="7"),
             rx.text(data.practice_name, color_scheme="gray"),
+            rx.cond(data.setup_unfinished, finish_setup()),
             rx.grid(
                 section("Your next appointment", next_appointment(data), heading_id="next-visit"),
                 section("Messages from your care team", messages(data), heading_id="messages"),
@@ -43,10 +47,31 @@ def patient_home() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
+            rx.link(
+                rx.icon("file-heart", size=16, aria_hidden="true"),
+                "Records: test results, medicines, visit summaries",
+                href=routes.RECORDS,
+                display="inline-flex",
+                align_items="center",
+                gap="0.4rem",
+                high_contrast=True,
+            ),
             spacing="4",
             width="100%",
         ),
         loading(),
+    )
+
+
+def finish_setup() -> rx.Component:
+    return section(
+        "Finish setting up your account",
+        rx.text(
+            "Confirm your details and add your insurance, an emergency contact and how you "
+            "want to hear from us. It takes a few minutes; you can skip any step."
+        ),
+        rx.link(rx.button("Continue setting up", high_contrast=True), href=routes.ONBOARDING),
+        heading_id="finish-setup",
     )
 
 
