@@ -472,3 +472,17 @@ def test_a_pdf_of_characters_the_font_lacks_logs_none_of_them(practice, caplog):
     record_id = add(practice, AllergyEntry(f"花粉 {CANARY}", "Sneezing", "mild"))
     records.record_pdf(practice.principal("patient_a"), record_id, uow=uow(practice))
     assert "花粉" not in caplog.text and CANARY not in caplog.text
+
+
+def test_a_provider_counts_a_patients_records_held_ones_included(practice):
+    hold_for_review(practice, "lab_result")
+    add(practice, glucose("99"))
+    provider = practice.principal("provider")
+    home = records.records_home(provider, practice.patient_a.id, uow=uow(practice))
+    assert {s.kind: s.count for s in home.sections}["lab_result"] == 1
+    with pytest.raises(NotFound):
+        records.records_home(provider, uow=uow(practice))
+    with pytest.raises(NotFound):
+        records.records_home(
+            practice.principal("patient_a"), practice.patient_b.id, uow=uow(practice)
+        )

@@ -397,12 +397,18 @@ def _reference(component: LabComponent) -> str:
 # --- patients ---------------------------------------------------------------------------------
 
 
-def records_home(principal: Principal, *, uow: UnitOfWork) -> RecordsHome:
-    """One section per kind of record: how many have been released, and the newest."""
-    require_role(principal, Role.PATIENT)
+def records_home(
+    principal: Principal, patient_id: uuid.UUID | None = None, *, uow: UnitOfWork
+) -> RecordsHome:
+    """One section per kind of record: how many the caller may see (a patient: their released
+    records; a provider, naming the patient: all of them), and the newest."""
+    require_role(principal, Role.PATIENT, Role.PROVIDER)
     with uow:
+        patient = _patient(uow, principal, patient_id)
         zone = _zone(uow, principal)
-        rows = uow.records.all(_visible(uow, principal).order_by(MedicalRecord.effective_at.desc()))
+        rows = uow.records.all(
+            _visible(uow, principal, patient.id).order_by(MedicalRecord.effective_at.desc())
+        )
         by_kind: dict[str, list[MedicalRecord]] = defaultdict(list)
         for row in rows:
             by_kind[row.kind].append(row)
@@ -410,8 +416,8 @@ def records_home(principal: Principal, *, uow: UnitOfWork) -> RecordsHome:
             principal,
             "record.list",
             resource_type="patient",
-            resource_id=principal.patient_id,
-            patient_id=principal.patient_id,
+            resource_id=patient.id,
+            patient_id=patient.id,
         )
         uow.commit()
         return RecordsHome(
