@@ -227,6 +227,8 @@ def nav_link(label: str, path: str, current_route: str) -> rx.Component:
         else None,
         color_scheme="gray",
         high_contrast=True,
+        # Radix lightens a hovered link to 1.9:1 on white; keep the text colour.
+        _hover={"color": "var(--gray-12)"},
     )
 
 

@@ -8,34 +8,66 @@ import gc
 
 import reflex as rx
 
-from portal.backend import jobs, redaction
+from portal.backend import jobs, monitoring, redaction
 from portal.backend.api import create_api
 from portal.backend.api.headers import SecurityHeaders
 from portal.backend.config import settings
-from portal.errors import handle_backend_exception
+from portal.errors import error_boundary, handle_backend_exception, handle_frontend_exception
 from portal.layout import PAGES
 from portal.middleware import RefuseUnusedHandlers
 from portal.pages import not_found  # noqa: F401  (pages register themselves)
 from portal.pages.account import notifications, security  # noqa: F401
-from portal.pages.admin import delivery, invitations, mailbox, scheduling, users  # noqa: F401
+from portal.pages.admin import (  # noqa: F401
+    analytics,
+    audit,
+    delivery,
+    invitations,
+    mailbox,
+    scheduling,
+    settings_page,
+    users,
+)
 from portal.pages.admin import home as admin_home  # noqa: F401
 from portal.pages.auth import password_reset, register, sign_in, welcome  # noqa: F401
-from portal.pages.patient import appointments, booking, messages  # noqa: F401
+from portal.pages.patient import (  # noqa: F401
+    appointments,
+    booking,
+    messages,
+    onboarding,
+    profile,
+    records,
+    records_detail,
+)
 from portal.pages.patient import home as patient_home  # noqa: F401
+from portal.pages.provider import chart as patient_chart  # noqa: F401
 from portal.pages.provider import home as provider_home  # noqa: F401
-from portal.pages.provider import hours, inbox, schedule  # noqa: F401
+from portal.pages.provider import (  # noqa: F401
+    hours,
+    inbox,
+    profile_changes,
+    results,
+    schedule,
+)
+from portal.pages.provider import patients as patient_list  # noqa: F401
+from portal.pages.provider import records as provider_records  # noqa: F401
 
 redaction.install()
+monitoring.configure_logging(settings().log_format)
+monitoring.init_sentry(settings())
 app = rx.App(
     stylesheets=["/portal.css"],
     html_lang="en",
     backend_exception_handler=handle_backend_exception,
+    frontend_exception_handler=handle_frontend_exception,
     api_transformer=[
         create_api(),
+        monitoring.ErrorResponses,
         lambda asgi: SecurityHeaders(asgi, https=settings().secure_cookies),
     ],
 )
 app.add_middleware(RefuseUnusedHandlers())
+# Reflex's own boundary prints the JavaScript error and its stack; the portal's shows a reference.
+app.app_wraps[(55, "ErrorBoundary")] = lambda stateful: error_boundary(stateful=stateful)
 for page in PAGES:
     app.add_page(**page)
 
@@ -44,6 +76,8 @@ for page in PAGES:
 async def scheduled_jobs():
     """Notification dispatch and the session sweep run in every worker."""
     scheduler = await asyncio.to_thread(jobs.start)
+    # The server configures its own logging after importing the app: JSON applies again.
+    monitoring.configure_logging(settings().log_format)
     try:
         yield
     finally:

@@ -18,17 +18,35 @@ APPOINTMENTS = links.APPOINTMENTS
 BOOK_APPOINTMENT = "/appointments/book"
 MESSAGES = links.MESSAGES
 MESSAGE_THREAD = "/messages/thread"
+RECORDS = links.RECORDS
+RECORDS_LIST = "/records/list"
+RECORD_DETAIL = "/records/detail"
+RECORDS_ACCESS = "/records/access"
+# Downloads of records (served by portal/backend/api, not pages).
+RECORD_FILES = "/files/records"
+HEALTH_RECORD_JSON = "/files/records/health-record.json"
+SUMMARY_PDF = "/files/records/summary.pdf"
+PROFILE = links.PROFILE
+ONBOARDING = "/welcome/setup"
 PROVIDER_HOME = "/provider"
 PROVIDER_SCHEDULE = "/provider/schedule"
 PROVIDER_HOURS = "/provider/hours"
 PROVIDER_INBOX = "/provider/inbox"
 PROVIDER_THREAD = "/provider/inbox/thread"
+PROVIDER_PATIENTS = "/provider/patients"
+PROVIDER_CHART = "/provider/patients/chart"
+PROVIDER_RESULTS = "/provider/results"
+PROVIDER_RECORDS = "/provider/records"
+PROVIDER_PROFILE_CHANGES = "/provider/profile-changes"
 ADMIN_HOME = "/admin"
 ADMIN_INVITATIONS = "/admin/invitations"
 ADMIN_MAILBOX = "/admin/mailbox"
 ADMIN_DELIVERY = "/admin/delivery"
 ADMIN_SCHEDULING = "/admin/scheduling"
 ADMIN_USERS = "/admin/users"
+ADMIN_AUDIT = "/admin/audit"
+ADMIN_SETTINGS = "/admin/settings"
+ADMIN_ANALYTICS = "/admin/analytics"
 
 HOME_OF_ROLE = {
     Role.PATIENT: PATIENT_HOME,
@@ -53,14 +71,19 @@ NAVIGATION = {
     Role.PATIENT: [
         ("Home", PATIENT_HOME),
         ("Appointments", APPOINTMENTS),
+        ("Records", RECORDS),
         ("Messages", MESSAGES),
+        ("Profile", PROFILE),
         ("Security", SECURITY_OF_ROLE[Role.PATIENT]),
     ],
     Role.PROVIDER: [
         ("Today", PROVIDER_HOME),
+        ("Patients", PROVIDER_PATIENTS),
         ("Inbox", PROVIDER_INBOX),
+        ("Results", PROVIDER_RESULTS),
         ("Schedule", PROVIDER_SCHEDULE),
         ("Working hours", PROVIDER_HOURS),
+        ("Profile changes", PROVIDER_PROFILE_CHANGES),
         ("Security", SECURITY_OF_ROLE[Role.PROVIDER]),
     ],
     Role.ADMIN: [
@@ -69,6 +92,9 @@ NAVIGATION = {
         ("Invitations", ADMIN_INVITATIONS),
         ("Delivery", ADMIN_DELIVERY),
         ("Scheduling", ADMIN_SCHEDULING),
+        ("Settings", ADMIN_SETTINGS),
+        ("Analytics", ADMIN_ANALYTICS),
+        ("Audit log", ADMIN_AUDIT),
         *([("Dev mailbox", ADMIN_MAILBOX)] if settings().demo else []),
         ("Security", SECURITY_OF_ROLE[Role.ADMIN]),
     ],
@@ -77,3 +103,8 @@ NAVIGATION = {
 
 def home_of(role: Role | str) -> str:
     return HOME_OF_ROLE[Role(role)]
+
+
+def patient_chart(patient_id: object, tab: str = "") -> str:
+    """A patient's chart (the id is opaque; nothing else about the patient goes in a URL)."""
+    return f"{PROVIDER_CHART}?patient={patient_id}" + (f"&tab={tab}" if tab else "")

@@ -157,6 +157,10 @@ class ProviderToday:
     date: str
     unread_messages: int
     appointments: list[ScheduleLine] = field(default_factory=list)
+    # Lab results the provider ordered that nobody has reviewed yet.
+    results_to_review: int = 0
+    # Patients' requests to change a legal name or date of birth, waiting for staff.
+    profile_changes: int = 0
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlmodel import SQLModel
 from portal.backend import migrations
 from portal.backend.config import load_settings
 from portal.backend.db import Database
+from tests.integration.api_client import portal_api
 from tests.integration.factories import Practice, build_practice
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +100,13 @@ def database(request, tmp_path: Path, extra_settings: dict[str, str]) -> Iterato
         with db.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} CASCADE"))
     db.engine.dispose()
+
+
+@pytest.fixture
+def api(database: Database, monkeypatch) -> Iterator:
+    """The portal's HTTP routes in process, on the test's database."""
+    with portal_api(database, monkeypatch) as app:
+        yield app
 
 
 @pytest.fixture

@@ -52,6 +52,13 @@ class Practice:
             uow.commit()
             return signed_in.principal
 
+    def token(self, who: str) -> str:
+        """The session cookie of a new session for `who`."""
+        with self.database.unit_of_work() as uow:
+            signed_in = open_session(uow, uow.session.get(models.User, self.user_ids[who]))
+            uow.commit()
+            return signed_in.token
+
     def code(self, who: str, *, steps_ahead: int = 0) -> str:
         """The authenticator code `who` would read now (or a later step's)."""
         return totp.code_for(self.secrets[who], totp.current_step() + steps_ahead)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
+
 import pytest
 
+from portal.backend import models
 from portal.backend.security.principal import PermissionDenied
-from portal.backend.services import home
+from portal.backend.services import home, records
 
 
 def test_patient_home_shows_their_next_visit_and_unread_replies(practice):
@@ -33,6 +37,34 @@ def test_provider_today_lists_todays_appointments_with_patient_names(practice):
 def test_provider_sees_unread_patient_messages_of_their_care_team(practice):
     view = home.provider_today(practice.principal("provider"), uow=practice.database.unit_of_work())
     assert view.unread_messages == 2
+
+
+def test_provider_sees_results_to_review_and_profile_changes_waiting(practice):
+    work = practice.database.unit_of_work
+    provider = practice.principal("provider")
+    assert home.provider_today(provider, uow=work()).results_to_review == 0
+    entry = records.AllergyEntry("Latex", "Rash", "mild")
+    records.add_record(provider, practice.patient_a.id, entry, uow=work())
+    lab = records.LabEntry(
+        "Glucose",
+        date.today().isoformat(),
+        "final",
+        [records.LabTestEntry("Glucose", "99", "mg/dL", "70", "99")],
+    )
+    record_id = records.add_record(provider, practice.patient_b.id, lab, uow=work())
+    with work() as uow:
+        uow.session.add(
+            models.ProfileChange(
+                tenant_id=practice.tenant_id,
+                patient_id=practice.patient_a.id,
+                requested_values={"legal_last_name": "Alphason"},
+            )
+        )
+        uow.commit()
+    view = home.provider_today(provider, uow=work())
+    assert (view.results_to_review, view.profile_changes) == (1, 1)
+    records.mark_reviewed(provider, uuid.UUID(record_id), uow=work())
+    assert home.provider_today(provider, uow=work()).results_to_review == 0
 
 
 def test_admin_overview_counts_accounts_by_role(practice):

@@ -4,7 +4,6 @@ against a local stand-in, and its signed callbacks), and no PHI in any template 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
@@ -22,13 +21,14 @@ from twilio.request_validator import RequestValidator
 
 from portal.backend import clock, models
 from portal.backend.config import load_settings, settings
-from portal.backend.db import Database, database
+from portal.backend.db import Database
 from portal.backend.notify.dispatch import Channels, dispatch_due
 from portal.backend.notify.email import SesEmail
 from portal.backend.notify.outbox import notify_user, portal_link
 from portal.backend.notify.sms import TwilioSms, normalize_phone
 from portal.backend.notify.templates import PARAMETER_KINDS, TEMPLATES
 from portal.backend.services import notifications
+from tests.integration.api_client import http, portal_api
 from tests.integration.factories import CANARY
 
 LINK = "https://portal.example.org/sign-in"
@@ -395,38 +395,22 @@ def test_texts_go_through_the_twilio_client_with_a_status_callback(practice, twi
 @pytest.fixture
 def twilio_api(practice, monkeypatch):
     """The portal's HTTP routes in process, configured for Twilio and the test's database."""
-    from portal.backend.api import create_api
-
-    config = practice.database.settings
-    for name, value in {
-        **TWILIO_ENV,
-        "PORTAL_DATA_DIR": str(config.data_dir),
-        "DATABASE_URL": config.database_url,
-    }.items():
-        monkeypatch.setenv(name, value)
-    settings.cache_clear()
-    database.cache_clear()
-    yield create_api()
-    database().engine.dispose()
-    database.cache_clear()
-    settings.cache_clear()
+    with portal_api(practice.database, monkeypatch, **TWILIO_ENV) as app:
+        yield app
 
 
 def signed_post(app, path: str, form: dict[str, str], *, forge: bool = False) -> httpx.Response:
     """A POST as Twilio makes it, over HTTP to the app in process."""
     url = f"{TWILIO_ENV['PORTAL_PUBLIC_URL']}{path}"
     signature = RequestValidator(TWILIO_ENV["TWILIO_AUTH_TOKEN"]).compute_signature(url, form)
-
-    async def post() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=url.removesuffix(path)) as c:
-            return await c.post(
-                path, data=form, headers={"X-Twilio-Signature": "forged" if forge else signature}
-            )
-
-    # A sync Playwright session earlier in the run leaves an event loop on this thread.
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, post()).result(timeout=60)
+    return http(
+        app,
+        "POST",
+        path,
+        base_url=url.removesuffix(path),
+        data=form,
+        headers={"X-Twilio-Signature": "forged" if forge else signature},
+    )
 
 
 def test_signed_callbacks_are_applied_and_forged_ones_change_nothing(practice, twilio_api, caplog):

@@ -17,9 +17,13 @@ from portal.backend.models import (
     CareTeamMember,
     Conversation,
     Location,
+    MedicalRecord,
     Message,
     Patient,
     Practice,
+    ProfileChange,
+    ProfileChangeStatus,
+    RecordKind,
     User,
     UserSession,
 )
@@ -89,6 +93,8 @@ def patient_home(principal: Principal, *, uow: UnitOfWork) -> PatientHome:
                 )
                 for c in conversations
             ],
+            setup_unfinished=patient.onboarding_finished_at is None,
+            setup_unseen=patient.onboarding_finished_at is None and patient.onboarding_step is None,
         )
 
 
@@ -124,6 +130,19 @@ def provider_today(principal: Principal, *, uow: UnitOfWork) -> ProviderToday:
             ),
             principal,
         )
+        results_to_review = uow.records.count(
+            uow.records.scoped(principal).where(
+                MedicalRecord.kind == RecordKind.LAB_RESULT,
+                MedicalRecord.reviewed_at.is_(None),
+                MedicalRecord.provider_id == provider.id,
+            )
+        )
+        profile_changes = uow.session.exec(
+            select(func.count()).where(
+                ProfileChange.tenant_id == principal.tenant_id,
+                ProfileChange.status == ProfileChangeStatus.PENDING,
+            )
+        ).scalar_one()
         uow.audit.record(
             principal, "schedule.read", resource_type="provider", resource_id=provider.id
         )
@@ -132,6 +151,8 @@ def provider_today(principal: Principal, *, uow: UnitOfWork) -> ProviderToday:
             provider_name=provider.display_name,
             date=local_day(start, zone),
             unread_messages=sum(unread.values()),
+            results_to_review=results_to_review,
+            profile_changes=profile_changes,
             appointments=[
                 ScheduleLine(
                     id=str(appointment.id),

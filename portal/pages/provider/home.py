@@ -1,4 +1,5 @@
-"""The provider's day: today's appointments and unread patient messages."""
+"""The provider's day: today's appointments, and what waits for them: unread patient messages,
+results to review, profile changes to approve."""
 
 from __future__ import annotations
 
@@ -40,7 +41,18 @@ def provider_home() -> rx.Component:
             rx.text(data.provider_name, color_scheme="gray"),
             rx.hstack(
                 figure("appointments today", data.appointments.length()),
-                figure("unread patient messages", data.unread_messages),
+                rx.link(
+                    figure("unread patient messages", data.unread_messages),
+                    href=routes.PROVIDER_INBOX,
+                ),
+                rx.link(
+                    figure("results to review", data.results_to_review),
+                    href=routes.PROVIDER_RESULTS,
+                ),
+                rx.link(
+                    figure("profile changes to approve", data.profile_changes),
+                    href=routes.PROVIDER_PROFILE_CHANGES,
+                ),
                 spacing="6",
                 wrap="wrap",
             ),
