@@ -60,11 +60,9 @@ class MessagesTab(rx.State):
 @screen_state
 class RecordsTab(rx.State):
     home: RecordsHome | None = None
-    patient_id: str = ""
 
     async def _open(self, principal: Principal, patient_id: uuid.UUID) -> None:
         self.home = await run_service(self, records.records_home, principal, patient_id)
-        self.patient_id = str(patient_id)
 
 
 @screen_state
@@ -254,16 +252,13 @@ def thread_table(threads: rx.Var[list[ThreadLine]]) -> rx.Component:
 
 
 def records_panel() -> rx.Component:
-    """How many records of each kind the patient has (held ones included) and the newest."""
+    """How many records of each kind the patient has (held ones included) and the newest; the
+    header's "Open records" leads to the records themselves."""
     home = RecordsTab.home
     return rx.cond(
         home,
         rx.vstack(
-            rx.link(
-                "Open records: add, correct and review",
-                href=f"{routes.PROVIDER_RECORDS}?patient={RecordsTab.patient_id}",
-                high_contrast=True,
-            ),
+            rx.text("Open records (under the patient's name) to add, correct and review them."),
             rx.box(
                 rx.table.root(
                     rx.table.header(
