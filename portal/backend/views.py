@@ -798,3 +798,105 @@ class ChartAppointments:
 @dataclass(frozen=True)
 class ChartMessages:
     threads: list[ThreadLine]
+
+
+# --- the admins' users and care teams ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountSessionLine:
+    """One open session of an account, for an admin: never the client's address."""
+
+    id: str
+    device: str
+    started: str
+    last_seen: str
+
+
+@dataclass(frozen=True)
+class CareTeamMemberLine:
+    provider_id: str
+    name: str
+    credentials: str
+
+
+@dataclass(frozen=True)
+class CareTeamLine:
+    id: str
+    name: str
+    members: list[CareTeamMemberLine]
+    # Patients whose messages go to this team's inbox.
+    patients: int
+
+
+@dataclass(frozen=True)
+class ProviderChoice:
+    """A provider an admin may add to a care team."""
+
+    id: str
+    name: str
+
+
+# --- health education ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inline:
+    """A run of an article's text: plain, bold, italic, or a link."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class ListItem:
+    parts: list[Inline]
+
+
+@dataclass(frozen=True)
+class ArticleBlock:
+    """A heading, subheading or paragraph (`parts`), or a list (`list_items`)."""
+
+    kind: str
+    parts: list[Inline] = field(default_factory=list)
+    list_items: list[ListItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ArticleLine:
+    id: str
+    title: str
+    summary: str
+    tags: list[str]
+    published: str  # the day it was published, "" for a draft
+    updated: str
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    id: str
+    title: str
+    summary: str
+    tags: list[str]
+    published: str
+    blocks: list[ArticleBlock]
+
+
+@dataclass(frozen=True)
+class ArticleDraft:
+    """An article as its author typed it, for the editor."""
+
+    id: str
+    title: str
+    summary: str
+    body: str
+    tags: str
+    published: bool
+
+
+@dataclass(frozen=True)
+class LearnPage:
+    tags: list[str]
+    articles: list[ArticleLine]

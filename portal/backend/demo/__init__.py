@@ -24,6 +24,7 @@ from portal.backend.models import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    Article,
     Attachment,
     AvailabilityRule,
     CareTeam,
@@ -198,6 +199,7 @@ class _DemoBuilder:
             self._patient(index, *entry)
         self._clinic_days(self.providers[0])
         self._latest_news()
+        self._articles()
         self.uow.audit.record(
             None,
             "demo.load",
@@ -502,6 +504,20 @@ class _DemoBuilder:
                 filename="Care team instructions.pdf",
             )
         )
+
+    def _articles(self) -> None:
+        """The practice's health education articles, published a few weeks ago."""
+        for weeks, (title, summary, tags, body) in enumerate(clinical.ARTICLES, start=1):
+            self.add(
+                Article(
+                    tenant_id=self.practice.id,
+                    title=title,
+                    summary=summary,
+                    tags=",".join(tag.strip() for tag in tags.split(",")),
+                    body=body,
+                    published_at=self.now - timedelta(weeks=weeks),
+                )
+            )
 
     def _chart(
         self, patient: Patient, provider: Provider, rng: random.Random, *, demo_patient: bool

@@ -49,3 +49,47 @@ X_RAY_REPORT = [
     "Findings: the lungs are clear. The heart is normal in size.",
     "Impression: no acute findings.",
 ]
+ARTICLES = [
+    (
+        "Understanding your A1c result",
+        "What the number on your diabetes blood test means and how often to check it.",
+        "diabetes, lab tests",
+        "## What A1c measures\n"
+        "A1c shows your **average blood sugar over the last two to three months**. It does not "
+        "change much from day to day, so it tells you and your clinician how well your plan "
+        "is working.\n\n"
+        "## What the numbers mean\n"
+        "- Below 5.7%: in the normal range\n"
+        "- 5.7% to 6.4%: prediabetes\n"
+        "- 6.5% or above: diabetes\n\n"
+        "## How often to test\n"
+        "Most people with diabetes test every *three to six months*. Ask your care team in a "
+        "message if you are not sure when your next test is due.\n\n"
+        "Learn more from the [American Diabetes Association](https://diabetes.org).",
+    ),
+    (
+        "Taking your blood pressure at home",
+        "Five steps for a reading you and your clinician can trust.",
+        "heart, blood pressure",
+        "## Before you measure\n"
+        "Sit quietly for five minutes with your back supported and your feet flat on the "
+        "floor. Avoid coffee and exercise for 30 minutes before.\n\n"
+        "## Taking the reading\n"
+        "- Rest your arm on a table at heart height\n"
+        "- Put the cuff on bare skin\n"
+        "- Take two readings a minute apart and write both down\n\n"
+        "## When to call\n"
+        "If your reading is **over 180/120**, wait a few minutes and measure again. If it is "
+        "still that high, call the practice or 911 right away.",
+    ),
+    (
+        "Getting ready for your flu shot",
+        "Who should get one, when, and what to expect afterwards.",
+        "vaccines",
+        "## Who should get one\n"
+        "Everyone aged six months and older, every year, ideally by the end of October.\n\n"
+        "## Afterwards\n"
+        "A sore arm or a mild fever for a day is common and a sign your body is building "
+        "protection. Send us a message if you feel unwell for more than two days.",
+    ),
+]

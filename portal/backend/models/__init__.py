@@ -1,6 +1,7 @@
 """Every table, imported here so that Alembic and the unit of work see them all."""
 
 from portal.backend.models.audit import AuditEvent
+from portal.backend.models.content import Article
 from portal.backend.models.identity import (
     AccountToken,
     RecoveryCode,
@@ -54,6 +55,7 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "AppointmentType",
+    "Article",
     "Attachment",
     "AuditEvent",
     "AvailabilityException",
