@@ -9,7 +9,7 @@ import pytest
 
 from portal.backend import models
 from portal.backend.security.principal import PermissionDenied
-from portal.backend.services import home, records
+from portal.backend.services import home, record_changes, record_entries
 
 
 def test_patient_home_shows_their_next_visit_and_unread_replies(practice):
@@ -43,15 +43,15 @@ def test_provider_sees_results_to_review_and_profile_changes_waiting(practice):
     work = practice.database.unit_of_work
     provider = practice.principal("provider")
     assert home.provider_today(provider, uow=work()).results_to_review == 0
-    entry = records.AllergyEntry("Latex", "Rash", "mild")
-    records.add_record(provider, practice.patient_a.id, entry, uow=work())
-    lab = records.LabEntry(
+    entry = record_entries.AllergyEntry("Latex", "Rash", "mild")
+    record_changes.add_record(provider, practice.patient_a.id, entry, uow=work())
+    lab = record_entries.LabEntry(
         "Glucose",
         date.today().isoformat(),
         "final",
-        [records.LabTestEntry("Glucose", "99", "mg/dL", "70", "99")],
+        [record_entries.LabTestEntry("Glucose", "99", "mg/dL", "70", "99")],
     )
-    record_id = records.add_record(provider, practice.patient_b.id, lab, uow=work())
+    record_id = record_changes.add_record(provider, practice.patient_b.id, lab, uow=work())
     with work() as uow:
         uow.session.add(
             models.ProfileChange(
@@ -63,7 +63,7 @@ def test_provider_sees_results_to_review_and_profile_changes_waiting(practice):
         uow.commit()
     view = home.provider_today(provider, uow=work())
     assert (view.results_to_review, view.profile_changes) == (1, 1)
-    records.mark_reviewed(provider, uuid.UUID(record_id), uow=work())
+    record_changes.mark_reviewed(provider, uuid.UUID(record_id), uow=work())
     assert home.provider_today(provider, uow=work()).results_to_review == 0
 
 

@@ -18,8 +18,14 @@ from sqlalchemy import select
 from portal.backend import models
 from portal.backend.demo import load_demo
 from portal.backend.security.principal import NotFound, PermissionDenied
-from portal.backend.services import records
-from portal.backend.services.records import (
+from portal.backend.services import (
+    record_changes,
+    record_entries,
+    record_exports,
+    record_views,
+    records,
+)
+from portal.backend.services.record_entries import (
     AllergyEntry,
     DocumentEntry,
     ImmunizationEntry,
@@ -55,7 +61,9 @@ def glucose(value: str, on: str = TODAY, status: str = "final") -> LabEntry:
 def add(practice, entry, patient="patient_a") -> uuid.UUID:
     patient_id = getattr(practice, patient).id
     return uuid.UUID(
-        records.add_record(practice.principal("provider"), patient_id, entry, uow=uow(practice))
+        record_changes.add_record(
+            practice.principal("provider"), patient_id, entry, uow=uow(practice)
+        )
     )
 
 
@@ -94,7 +102,7 @@ ENTRIES = [
 def test_each_kind_is_entered_listed_and_read_by_its_patient(practice, entry):
     record_id = add(practice, entry)
     patient = practice.principal("patient_a")
-    kind = str(records.KIND_OF_ENTRY[type(entry)])
+    kind = str(record_entries.KIND_OF_ENTRY[type(entry)])
     home = records.records_home(patient, uow=uow(practice))
     assert {s.kind: s.count for s in home.sections}[kind] == 1
     listed = records.list_records(patient, kind, uow=uow(practice))
@@ -121,11 +129,11 @@ def test_a_lab_value_has_its_range_bar_flag_in_words_and_trend(practice):
 
 
 def test_range_bars_place_the_value_against_one_sided_ranges_too():
-    marker, start, end = records.range_bar("52", "40", None)
+    marker, start, end = record_views.range_bar("52", "40", None)
     assert 0 <= start < marker and end <= 100
-    marker, start, end = records.range_bar("250", None, "200")
+    marker, start, end = record_views.range_bar("250", None, "200")
     assert start == 0 and end < marker <= 100
-    assert records.range_bar("positive", "0", "1") == (-1, 0, 0)
+    assert record_views.range_bar("positive", "0", "1") == (-1, 0, 0)
 
 
 def test_lists_filter_by_date_provider_and_search_and_sort(practice):
@@ -171,7 +179,7 @@ def test_a_held_result_is_invisible_until_reviewed_and_no_notice_leaks_it(practi
     provider = practice.principal("provider")
     waiting = records.awaiting_review(provider, uow=uow(practice))
     assert [line.id for line in waiting] == [str(record_id)] and not waiting[0].released
-    records.mark_reviewed(provider, record_id, "Please repeat fasting.", uow=uow(practice))
+    record_changes.mark_reviewed(provider, record_id, "Please repeat fasting.", uow=uow(practice))
     detail = records.record_detail(patient, record_id, uow=uow(practice))
     assert detail.reviewed_by == "Dr. Test, MD"
     assert detail.review_comment == "Please repeat fasting."
@@ -191,12 +199,12 @@ def test_a_correction_replaces_the_values_marks_the_result_corrected_and_tells_t
 ):
     record_id = add(practice, glucose("310"))
     provider = practice.principal("provider")
-    records.correct_record(provider, record_id, glucose("131"), uow=uow(practice))
+    record_changes.correct_record(provider, record_id, glucose("131"), uow=uow(practice))
     detail = records.record_detail(practice.principal("patient_a"), record_id, uow=uow(practice))
     assert detail.status == "corrected" and detail.lab_values[0].value == "131"
     assert result_notices(practice) == 2
     with pytest.raises(NotFound):
-        records.correct_record(
+        record_changes.correct_record(
             provider, record_id, AllergyEntry("Dust", "Sneezing", "mild"), uow=uow(practice)
         )
 
@@ -240,10 +248,14 @@ def test_entries_are_refused_field_by_field(practice):
 def test_a_document_downloads_for_its_patient_and_provider_only(practice):
     record_id = add(practice, DocumentEntry("Letter", "letter.pdf", PDF))
     for who in ("patient_a", "provider"):
-        download = records.record_document(practice.principal(who), record_id, uow=uow(practice))
+        download = record_exports.record_document(
+            practice.principal(who), record_id, uow=uow(practice)
+        )
         assert (download.data or b"") == PDF or download.link
     with pytest.raises(NotFound):
-        records.record_document(practice.principal("patient_b"), record_id, uow=uow(practice))
+        record_exports.record_document(
+            practice.principal("patient_b"), record_id, uow=uow(practice)
+        )
 
 
 def test_another_patients_records_answer_as_if_they_did_not_exist(practice):
@@ -251,7 +263,7 @@ def test_another_patients_records_answer_as_if_they_did_not_exist(practice):
     patient_a = practice.principal("patient_a")
     missing = uuid.uuid4()
     for record_id in (record_b, missing):
-        for call in (records.record_detail, records.record_document):
+        for call in (records.record_detail, record_exports.record_document):
             with pytest.raises(NotFound):
                 call(patient_a, record_id, uow=uow(practice))
     with pytest.raises(NotFound):
@@ -259,20 +271,24 @@ def test_another_patients_records_answer_as_if_they_did_not_exist(practice):
             patient_a, "lab_result", patient_id=practice.patient_b.id, uow=uow(practice)
         )
     with pytest.raises(PermissionDenied):
-        records.add_record(patient_a, practice.patient_a.id, glucose("1"), uow=uow(practice))
+        record_changes.add_record(patient_a, practice.patient_a.id, glucose("1"), uow=uow(practice))
     with pytest.raises(PermissionDenied):
-        records.mark_reviewed(patient_a, record_b, uow=uow(practice))
+        record_changes.mark_reviewed(patient_a, record_b, uow=uow(practice))
 
 
 def test_a_provider_of_another_practice_cannot_reach_these_records(practice):
     record_id = add(practice, glucose("99"))
     other = build_practice(practice.database, slug="other-practice")
     stranger = other.principal("provider")
-    for call in (records.record_detail, records.record_document, records.mark_reviewed):
+    for call in (
+        records.record_detail,
+        record_exports.record_document,
+        record_changes.mark_reviewed,
+    ):
         with pytest.raises(NotFound):
             call(stranger, record_id, uow=uow(practice))
     with pytest.raises(NotFound):
-        records.add_record(stranger, practice.patient_a.id, glucose("1"), uow=uow(practice))
+        record_changes.add_record(stranger, practice.patient_a.id, glucose("1"), uow=uow(practice))
     with pytest.raises(NotFound):
         records.list_records(
             stranger, "lab_result", patient_id=practice.patient_a.id, uow=uow(practice)
@@ -312,7 +328,7 @@ def test_every_read_and_change_is_audited_with_the_patient(practice):
 def test_a_correction_form_starts_from_the_record_as_it_was_entered(practice, entry):
     record_id = add(practice, entry)
     provider = practice.principal("provider")
-    again = records.correction_entry(provider, record_id, uow=uow(practice))
+    again = record_changes.correction_entry(provider, record_id, uow=uow(practice))
     assert type(again) is type(entry)
     if isinstance(entry, LabEntry):
         assert [(t.name, t.value, t.unit, t.low, t.high, t.loinc) for t in again.tests] == [
@@ -325,7 +341,7 @@ def test_a_correction_form_starts_from_the_record_as_it_was_entered(practice, en
         )
     else:
         assert again == entry
-    records.correct_record(provider, record_id, again, uow=uow(practice))
+    record_changes.correct_record(provider, record_id, again, uow=uow(practice))
 
 
 def test_only_a_provider_of_the_practice_starts_a_correction_and_never_of_a_document(practice):
@@ -334,9 +350,11 @@ def test_only_a_provider_of_the_practice_starts_a_correction_and_never_of_a_docu
     provider = practice.principal("provider")
     for missing in (document_id, uuid.uuid4()):
         with pytest.raises(NotFound):
-            records.correction_entry(provider, missing, uow=uow(practice))
+            record_changes.correction_entry(provider, missing, uow=uow(practice))
     with pytest.raises(PermissionDenied):
-        records.correction_entry(practice.principal("patient_a"), record_id, uow=uow(practice))
+        record_changes.correction_entry(
+            practice.principal("patient_a"), record_id, uow=uow(practice)
+        )
 
 
 def test_results_to_review_name_the_patient_by_id_for_a_link(practice):
@@ -367,7 +385,9 @@ def valid_bundle(data: bytes) -> dict:
 
 def test_a_record_pdf_holds_its_tests_values_and_flags(practice):
     record_id = add(practice, glucose("131"))
-    download = records.record_pdf(practice.principal("patient_a"), record_id, uow=uow(practice))
+    download = record_exports.record_pdf(
+        practice.principal("patient_a"), record_id, uow=uow(practice)
+    )
     assert download.content_type == "application/pdf"
     text = pdf_text(download.data)
     for expected in (
@@ -391,22 +411,24 @@ def test_the_summary_pdf_covers_the_period_and_only_released_records(practice):
     patient = practice.principal("patient_a")
     today = date.today()
     text = pdf_text(
-        records.summary_pdf(patient, today - timedelta(days=1), today, uow=uow(practice)).data
+        record_exports.summary_pdf(
+            patient, today - timedelta(days=1), today, uow=uow(practice)
+        ).data
     )
     assert "Metformin" in text and "Penicillin" in text and "Glucose" not in text
-    empty = records.summary_pdf(
+    empty = record_exports.summary_pdf(
         patient, today - timedelta(days=90), today - timedelta(days=60), uow=uow(practice)
     )
     assert "There are no records in this period." in pdf_text(empty.data)
     with pytest.raises(RecordInvalid):
-        records.summary_pdf(patient, today, today - timedelta(days=1), uow=uow(practice))
+        record_exports.summary_pdf(patient, today, today - timedelta(days=1), uow=uow(practice))
 
 
 def test_the_fhir_export_holds_every_kind_and_validates(practice):
     for entry in ENTRIES:
         add(practice, entry)
     add(practice, glucose("12"), patient="patient_b")
-    download = records.health_record(practice.principal("patient_a"), uow=uow(practice))
+    download = record_exports.health_record(practice.principal("patient_a"), uow=uow(practice))
     assert download.content_type == "application/fhir+json"
     bundle = valid_bundle(download.data)
     types = [e["resource"]["resourceType"] for e in bundle["entry"]]
@@ -441,9 +463,9 @@ def test_pdf_and_export_refuse_what_is_not_the_callers(practice):
     record_b = add(practice, glucose("99"), patient="patient_b")
     for record_id in (record_b, uuid.uuid4()):
         with pytest.raises(NotFound):
-            records.record_pdf(practice.principal("patient_a"), record_id, uow=uow(practice))
+            record_exports.record_pdf(practice.principal("patient_a"), record_id, uow=uow(practice))
     with pytest.raises(PermissionDenied):
-        records.health_record(practice.principal("provider"), uow=uow(practice))
+        record_exports.health_record(practice.principal("provider"), uow=uow(practice))
 
 
 def test_the_demo_patients_exports_validate(database):
@@ -464,13 +486,15 @@ def test_the_demo_patients_exports_validate(database):
         with database.unit_of_work() as work:
             principal = open_session(work, work.session.get(models.User, user_id)).principal
             work.commit()
-        bundle = valid_bundle(records.health_record(principal, uow=database.unit_of_work()).data)
+        bundle = valid_bundle(
+            record_exports.health_record(principal, uow=database.unit_of_work()).data
+        )
         assert len(bundle["entry"]) > 5
 
 
 def test_a_pdf_of_characters_the_font_lacks_logs_none_of_them(practice, caplog):
     record_id = add(practice, AllergyEntry(f"花粉 {CANARY}", "Sneezing", "mild"))
-    records.record_pdf(practice.principal("patient_a"), record_id, uow=uow(practice))
+    record_exports.record_pdf(practice.principal("patient_a"), record_id, uow=uow(practice))
     assert "花粉" not in caplog.text and CANARY not in caplog.text
 
 

@@ -23,7 +23,7 @@ from portal.backend.db import database
 from portal.backend.health import check_database, check_scheduler, check_storage, run_checks
 from portal.backend.security.principal import NotFound, PermissionDenied
 from portal.backend.security.tokens import SESSION_COOKIE
-from portal.backend.services import call, records, sessions
+from portal.backend.services import call, record_exports, sessions
 from portal.backend.services.audit_review import EXPORT_PATH, AuditCriteria, export_audit_csv
 from portal.backend.services.files import FileDownload, download_attachment
 from portal.backend.services.profiles import download_insurance_card
@@ -124,11 +124,11 @@ async def audit_log_export(request: Request) -> Response:
 
 
 async def record_document(request: Request) -> Response:
-    return _file(await _authorized(request, records.record_document, "record_id"))
+    return _file(await _authorized(request, record_exports.record_document, "record_id"))
 
 
 async def record_pdf(request: Request) -> Response:
-    return _file(await _authorized(request, records.record_pdf, "record_id"))
+    return _file(await _authorized(request, record_exports.record_pdf, "record_id"))
 
 
 async def records_summary_pdf(request: Request) -> Response:
@@ -139,12 +139,12 @@ async def records_summary_pdf(request: Request) -> Response:
         return PlainTextResponse("Choose a start and an end date.", 400, headers=PRIVATE)
     if since > until:
         return PlainTextResponse("The start date is after the end date.", 400, headers=PRIVATE)
-    summary = functools.partial(records.summary_pdf, since=since, until=until)
+    summary = functools.partial(record_exports.summary_pdf, since=since, until=until)
     return _file(await _authorized(request, summary))
 
 
 async def health_record(request: Request) -> Response:
-    return _file(await _authorized(request, records.health_record))
+    return _file(await _authorized(request, record_exports.health_record))
 
 
 async def health(request: Request) -> Response:

@@ -3,7 +3,7 @@ order, with their labels, input kind and length limit, and the lab result's test
 
 from __future__ import annotations
 
-from portal.backend.services.records import (
+from portal.backend.services.record_entries import (
     FLAGS,
     LAB_STATUSES,
     PROBLEM_STATUSES,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal.backend.services.records import DOCUMENT_LIMIT_BYTES
+from portal.backend.services.record_entries import DOCUMENT_LIMIT_BYTES
 from portal.components.feedback import error_alert
 from portal.components.forms import SELECT_STYLE
 from portal.components.messages import ACCEPTED

@@ -13,8 +13,8 @@ import uuid
 import reflex as rx
 
 from portal.backend.security.principal import NotFound, Principal, Role
-from portal.backend.services import patient_chart, records
-from portal.backend.services.records import (
+from portal.backend.services import patient_chart, record_changes, records
+from portal.backend.services.record_entries import (
     DOCUMENT_LIMIT_BYTES,
     DocumentEntry,
     LabEntry,
@@ -156,7 +156,7 @@ class RecordsState(rx.State):
             return
         try:
             entry = await run_service(
-                self, records.correction_entry, principal, self._listed(wanted)
+                self, record_changes.correction_entry, principal, self._listed(wanted)
             )
         except NotFound:
             self.message = NOT_AVAILABLE
@@ -220,13 +220,13 @@ class RecordsState(rx.State):
             if self.correcting:
                 await run_service(
                     self,
-                    records.correct_record,
+                    record_changes.correct_record,
                     principal,
                     self._listed(self.correcting),
                     entry,
                 )
             else:
-                await run_service(self, records.add_record, principal, self._patient, entry)
+                await run_service(self, record_changes.add_record, principal, self._patient, entry)
         except RecordInvalid as invalid:
             self._show_errors(invalid.errors, positions)
             return
@@ -313,7 +313,7 @@ class RecordsState(rx.State):
             dated_on=self.document_day,
         )
         try:
-            await run_service(self, records.add_record, principal, self._patient, entry)
+            await run_service(self, record_changes.add_record, principal, self._patient, entry)
         except RecordInvalid as invalid:
             self.errors, self.form_error = invalid.errors, FIX_BELOW
             return
@@ -340,7 +340,7 @@ class RecordsState(rx.State):
         self.comment, self.comment_error = comment, ""
         try:
             await run_service(
-                self, records.mark_reviewed, principal, self._listed(self.detail.id), comment
+                self, record_changes.mark_reviewed, principal, self._listed(self.detail.id), comment
             )
         except RecordInvalid as invalid:
             self.comment_error = invalid.errors.get("comment", str(invalid))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import reflex as rx
 
 from portal.backend.security.principal import NotFound, Principal, Role
-from portal.backend.services import records
-from portal.backend.services.records import RecordInvalid
+from portal.backend.services import record_changes, records
+from portal.backend.services.record_entries import RecordInvalid
 from portal.backend.views import RecordDetail, RecordLine
 from portal.components.forms import record_id, text_of
 from portal.pages.provider.records_detail import COMMENT_LIMIT
@@ -80,7 +80,7 @@ class ResultsState(rx.State):
         title, day = self.detail.title, self.detail.day
         try:
             await run_service(
-                self, records.mark_reviewed, principal, record_id(self.detail.id), comment
+                self, record_changes.mark_reviewed, principal, record_id(self.detail.id), comment
             )
         except RecordInvalid as invalid:
             self.comment_error = invalid.errors.get("comment", str(invalid))
