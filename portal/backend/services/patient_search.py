@@ -112,6 +112,36 @@ def search_patients(
         )
 
 
+def patients_named(
+    uow: UnitOfWork, tenant_id: uuid.UUID, words: Sequence[str]
+) -> tuple[list[uuid.UUID], bool]:
+    """The same partial-name search for other screens (the admins' users list): the ids of the
+    practice's patients whose names hold every typed word (normalised, as `read_query` gives
+    them), found through the hashed pieces and checked on the opened names; none and True when
+    more than CANDIDATE_LIMIT patients hold the pieces. Reads only names; audits nothing (the
+    caller audits its own search)."""
+    ids = _holding_every_piece(uow, tenant_id, query_pieces(words), [])
+    if not ids or len(ids) > CANDIDATE_LIMIT:
+        return [], len(ids) > CANDIDATE_LIMIT
+    rows = uow.session.exec(
+        select(
+            Patient.id, Patient.legal_first_name, Patient.legal_last_name, Patient.preferred_name
+        ).where(Patient.tenant_id == tenant_id, Patient.id.in_(ids))
+    ).all()
+    found = []
+    for row in rows:
+        names = [
+            _open_column(uow, column, row[0], sealed)
+            for column, sealed in zip(_NAMES, row[1:], strict=True)
+        ]
+        if matches_words(words, [w for name in names if name for w in patient_index.words(name)]):
+            found.append(row[0])
+    return found, False
+
+
+_NAMES = ("legal_first_name", "legal_last_name", "preferred_name")
+
+
 @dataclass
 class _Candidate:
     """A patient a search found, with only the columns a list line needs; the names are opened

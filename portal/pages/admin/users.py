@@ -1,5 +1,6 @@
-"""The practice's users, for admins: find an account, unlock it, sign it out everywhere,
-deactivate or reactivate it."""
+"""The practice's users, for admins: find an account by name or email, invite a colleague,
+unlock an account, see and end its sessions, change a provider's or administrator's role,
+reset someone's two-step sign-in, deactivate or reactivate an account."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from portal.backend.views import UserLine
 from portal.components.feedback import empty_state, error_alert, notice
 from portal.components.forms import field, form, select_field
 from portal.layout import portal_page
+from portal.pages.admin.users_dialogs import users_dialog
 from portal.pages.admin.users_state import UsersState
 
 ERROR_ID = "users-error"
@@ -23,13 +25,16 @@ COLUMNS = ("Name", "Role", "Status", "MFA", "Last sign-in", "Locked", "Sessions"
 def users_page() -> rx.Component:
     return rx.vstack(
         rx.heading("Users", as_="h1", size="7"),
+        invite_bar(),
         filters(),
         error_alert(UsersState.error, element_id=ERROR_ID),
         rx.cond(UsersState.message != "", notice(UsersState.message)),
         rx.cond(
             UsersState.lines.length() > 0,
             users_table(),
-            empty_state("No accounts match", "Change the role, status or email and search again."),
+            empty_state(
+                "No accounts match", "Change the role, status, name or email and search again."
+            ),
         ),
         rx.cond(
             UsersState.next_after != "",
@@ -41,8 +46,35 @@ def users_page() -> rx.Component:
             ),
         ),
         confirmation(),
+        users_dialog(),
         spacing="4",
         width="100%",
+    )
+
+
+def invite_bar() -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            "Invite a provider",
+            on_click=UsersState.open_invite("provider"),
+            variant="soft",
+            high_contrast=True,
+        ),
+        rx.button(
+            "Invite an administrator",
+            on_click=UsersState.open_invite("admin"),
+            variant="soft",
+            high_contrast=True,
+        ),
+        rx.link(
+            "Invite a patient (from their record)",
+            href=f"{routes.ADMIN_INVITATIONS}#invite-patient",
+            high_contrast=True,
+        ),
+        rx.link("Care teams", href=routes.ADMIN_CARE_TEAMS, high_contrast=True),
+        spacing="4",
+        align="center",
+        wrap="wrap",
     )
 
 
@@ -53,13 +85,13 @@ def filters() -> rx.Component:
             select_field("Role", "role", ROLES, blank="Any role", error_id=ERROR_ID),
             select_field("Status", "status", STATUSES, blank="Any status", error_id=ERROR_ID),
             field(
-                "Email address",
+                "Name or email address",
                 "query",
                 kind="search",
                 max_length=320,
                 error_id=ERROR_ID,
                 has_error=has_error,
-                hint="The person's full email address.",
+                hint="Part of a name (three letters or more), or the whole email address.",
             ),
             columns=rx.breakpoints(initial="1", md="3"),
             spacing="3",
@@ -104,7 +136,15 @@ def user_row(line: UserLine) -> rx.Component:
                 ),
                 rx.cond(
                     line.open_sessions > 0,
-                    action("End sessions", line, UsersState.end_sessions(line.id)),
+                    action("Sessions", line, UsersState.open_dialog("sessions", line.id)),
+                ),
+                rx.cond(
+                    line.role != "patient",
+                    action("Change role", line, UsersState.open_dialog("role", line.id)),
+                ),
+                rx.cond(
+                    line.mfa_enrolled,
+                    action("Reset MFA", line, UsersState.open_dialog("mfa", line.id)),
                 ),
                 rx.cond(
                     line.status == "deactivated",

@@ -1,19 +1,24 @@
 """The users screen's state, for admins: a filtered page of the practice's accounts and the
-actions on one of them. Every action names a row the screen currently shows."""
+actions on one of them (unlock, sessions, role, MFA reset, deactivation), plus inviting a
+colleague through the invitations service. Every action names a row the screen currently
+shows, and every handler re-checks the session and the role before it calls a service."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from portal.backend.security.principal import NotFound, Principal, Role
-from portal.backend.services import accounts, users
+from portal.backend.services import account_security, accounts, invitations, users
 from portal.backend.services.users import UsersRefused
-from portal.backend.views import UserLine
+from portal.backend.views import AccountSessionLine, UserLine
 from portal.components.forms import record_id, text_of
 from portal.state.base import run_service, screen_state
 from portal.state.session import signed_in
 
 GONE = "That account is no longer in this practice's list."
+STAFF_ROLES = {"provider": Role.PROVIDER, "admin": Role.ADMIN}
+# The dialogs the screen can show over the list; "" is none.
+DIALOGS = ("invite", "role", "mfa", "sessions")
 
 
 @screen_state
@@ -28,6 +33,14 @@ class UsersState(rx.State):
     error: str = ""
     message: str = ""
     pending: bool = False
+    # The open dialog (one of DIALOGS, or ""), the row it acts on, and its own error.
+    dialog: str = ""
+    target: UserLine | None = None
+    invite_role: str = "provider"
+    sessions: list[AccountSessionLine] = []
+    # The admin confirmed their password and a code in this dialog (the service re-checks).
+    reauthenticated: bool = False
+    dialog_error: str = ""
 
     @rx.event
     async def load(self):
@@ -80,6 +93,171 @@ class UsersState(rx.State):
     @rx.event
     async def end_sessions(self, user_id: str):
         await self._act(users.end_sessions, user_id, "Signed out of every device.")
+        if self.dialog == "sessions":
+            self._close()
+
+    # --- dialogs --------------------------------------------------------------------------
+
+    @rx.event
+    async def open_invite(self, role: str):
+        if await signed_in(self, Role.ADMIN) is None:
+            return
+        self._close()
+        self.dialog, self.invite_role = "invite", role if role in STAFF_ROLES else "provider"
+
+    @rx.event
+    async def open_dialog(self, name: str, user_id: str):
+        principal = await signed_in(self, Role.ADMIN)
+        line = self._shown(user_id)
+        if principal is None or name not in DIALOGS or name == "invite":
+            return
+        self._close()
+        if line is None:
+            self.error, self.message = GONE, ""
+            return
+        self.dialog, self.target = name, line
+        if name == "sessions":
+            await self._load_sessions(principal)
+
+    @rx.event
+    def dialog_changed(self, is_open: bool):
+        if not is_open:
+            self._close()
+
+    @rx.event
+    def close_dialog(self):
+        self._close()
+
+    @rx.event
+    async def invite_staff(self, form_data: dict):
+        principal = await signed_in(self, Role.ADMIN)
+        if principal is None or self.dialog != "invite":
+            return
+        role = STAFF_ROLES.get(text_of(form_data, "role", 20))
+        if role is None:
+            self.dialog_error = "Choose whether you are inviting a provider or an administrator."
+            return
+        email = text_of(form_data, "email", 320).strip()
+        try:
+            await run_service(
+                self,
+                invitations.invite_staff,
+                principal,
+                role,
+                name=text_of(form_data, "name", 200),
+                email=email,
+                credentials=text_of(form_data, "credentials", 40),
+                specialty=text_of(form_data, "specialty", 100),
+            )
+        except invitations.InvitationRefused as refusal:
+            self.dialog_error = str(refusal)
+            return
+        self._close()
+        self.error, self.message = "", f"Invitation sent to {email}."
+        await self._refresh(principal)
+
+    @rx.event
+    async def change_role(self, form_data: dict):
+        line = self.target if self.dialog == "role" else None
+        role = text_of(form_data, "new_role", 20)
+        if line is None:
+            return
+        await self._in_dialog(
+            users.change_role,
+            line,
+            f"{line.name} is now {'an administrator' if role == 'admin' else 'a provider'} "
+            "and was signed out of every device.",
+            role,
+        )
+
+    @rx.event
+    async def confirm_identity(self, form_data: dict):
+        principal = await signed_in(self, Role.ADMIN)
+        if principal is None or self.dialog != "mfa":
+            return
+        try:
+            await run_service(
+                self,
+                account_security.reauthenticate,
+                principal,
+                text_of(form_data, "password", 500),
+                text_of(form_data, "code", 40),
+            )
+        except account_security.ChangeRefused as refusal:
+            self.dialog_error = str(refusal)
+            return
+        self.reauthenticated, self.dialog_error = True, ""
+
+    @rx.event
+    async def reset_mfa(self, form_data: dict):
+        line = self.target if self.dialog == "mfa" else None
+        if line is None:
+            return
+        await self._in_dialog(
+            users.reset_mfa,
+            line,
+            f"{line.name}'s authenticator and recovery codes are cleared; they set up a new "
+            "authenticator at their next sign-in.",
+            text_of(form_data, "identity_check", 40),
+        )
+
+    @rx.event
+    async def end_one_session(self, session_id: str):
+        principal = await signed_in(self, Role.ADMIN)
+        line = self.target if self.dialog == "sessions" else None
+        if principal is None or line is None:
+            return
+        if not any(session.id == session_id for session in self.sessions):
+            self.dialog_error = "That session is no longer open."
+            return
+        try:
+            ended = await run_service(
+                self,
+                users.end_account_session,
+                principal,
+                record_id(line.id),
+                record_id(session_id),
+            )
+        except NotFound:
+            self._close()
+            self.error, self.message = GONE, ""
+            return
+        self.dialog_error = "" if ended else "That session had already ended."
+        await self._load_sessions(principal)
+        await self._refresh(principal)
+
+    async def _in_dialog(self, service, line: UserLine, done: str, *args) -> None:
+        """Run a dialog's action on its row; a refusal stays in the dialog, in words."""
+        principal = await signed_in(self, Role.ADMIN)
+        if principal is None:
+            return
+        try:
+            await run_service(self, service, principal, record_id(line.id), *args)
+        except UsersRefused as refusal:
+            self.dialog_error = str(refusal)
+            if str(refusal) == users.REAUTHENTICATION_NEEDED:
+                self.reauthenticated = False
+            return
+        except NotFound:
+            self._close()
+            self.error, self.message = GONE, ""
+            return
+        self._close()
+        self.error, self.message = "", done
+        await self._refresh(principal)
+
+    async def _load_sessions(self, principal: Principal) -> None:
+        try:
+            self.sessions = await run_service(
+                self, users.account_sessions, principal, record_id(self.target.id)
+            )
+        except NotFound:
+            self._close()
+            self.error, self.message = GONE, ""
+
+    def _close(self) -> None:
+        self.dialog, self.target, self.sessions = "", None, []
+        self.reauthenticated, self.dialog_error = False, ""
 
     async def _act(self, service, user_id: str, done: str) -> None:
         principal = await signed_in(self, Role.ADMIN)

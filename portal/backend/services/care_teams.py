@@ -1,0 +1,233 @@
+"""Care teams, for admins: the groups of providers whose shared inbox receives their patients'
+messages. Admins list, create and rename teams and add or remove provider members; a team that
+still looks after patients always keeps at least one member, so no patient writes into an
+inbox nobody reads.
+
+Names of teams and providers are not PHI. Every change is audited with `details` naming what
+changed (ids, never names); another practice's team or provider answers as missing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from portal.backend.db import UnitOfWork
+from portal.backend.models import CareTeam, CareTeamMember, Patient, Provider, User, UserStatus
+from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.views import CareTeamLine, CareTeamMemberLine, ProviderChoice
+
+NAME_LIMIT = 200
+
+
+class CareTeamRefused(Exception):
+    """The change would leave the practice worse off, or the name cannot be used; the
+    message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class CareTeams:
+    teams: list[CareTeamLine]
+    # Providers who may join a team: active or invited provider accounts.
+    providers: list[ProviderChoice]
+
+
+def list_care_teams(principal: Principal, *, uow: UnitOfWork) -> CareTeams:
+    require_role(principal, Role.ADMIN)
+    with uow:
+        tenant = principal.tenant_id
+        teams = uow.care_teams.all(
+            uow.care_teams.scoped(principal).order_by(CareTeam.name, CareTeam.id)
+        )
+        members = uow.session.exec(
+            select(CareTeamMember.care_team_id, Provider)
+            .join(Provider, Provider.id == CareTeamMember.provider_id)
+            .where(CareTeamMember.tenant_id == tenant, Provider.tenant_id == tenant)
+            .order_by(Provider.display_name, Provider.id)
+        ).all()
+        patients = dict(
+            uow.session.exec(
+                select(Patient.care_team_id, func.count())
+                .where(Patient.tenant_id == tenant, Patient.care_team_id.is_not(None))
+                .group_by(Patient.care_team_id)
+            ).all()
+        )
+        choices = (
+            uow.session.exec(
+                select(Provider)
+                .join(User, User.id == Provider.user_id)
+                .where(
+                    Provider.tenant_id == tenant,
+                    User.role == Role.PROVIDER,
+                    User.status != UserStatus.DEACTIVATED,
+                )
+                .order_by(Provider.display_name, Provider.id)
+            )
+            .scalars()
+            .all()
+        )
+        uow.audit.record(principal, "care_team.list", resource_type="care_team")
+        uow.commit()
+        return CareTeams(
+            teams=[
+                CareTeamLine(
+                    id=str(team.id),
+                    name=team.name,
+                    members=[
+                        CareTeamMemberLine(str(p.id), p.display_name, p.credentials)
+                        for team_id, p in members
+                        if team_id == team.id
+                    ],
+                    patients=patients.get(team.id, 0),
+                )
+                for team in teams
+            ],
+            providers=[ProviderChoice(str(p.id), p.display_name) for p in choices],
+        )
+
+
+def create_care_team(principal: Principal, name: str, *, uow: UnitOfWork) -> uuid.UUID:
+    require_role(principal, Role.ADMIN)
+    name = _team_name(name)
+    with uow:
+        _refuse_taken(uow, principal, name)
+        team = uow.care_teams.add(CareTeam(tenant_id=principal.tenant_id, name=name))
+        uow.session.flush()
+        uow.audit.record(
+            principal, "care_team.create", resource_type="care_team", resource_id=team.id
+        )
+        uow.commit()
+        return team.id
+
+
+def rename_care_team(
+    principal: Principal, team_id: uuid.UUID, name: str, *, uow: UnitOfWork
+) -> None:
+    require_role(principal, Role.ADMIN)
+    name = _team_name(name)
+    with uow:
+        team = _team(uow, principal, team_id)
+        if team.name == name:
+            return  # nothing changes
+        _refuse_taken(uow, principal, name, but=team.id)
+        team.name = name
+        uow.audit.record(
+            principal,
+            "care_team.rename",
+            resource_type="care_team",
+            resource_id=team.id,
+            details="changed=name",
+        )
+        uow.commit()
+
+
+def add_member(
+    principal: Principal, team_id: uuid.UUID, provider_id: uuid.UUID, *, uow: UnitOfWork
+) -> None:
+    """Add a provider to the team (already a member: nothing changes)."""
+    require_role(principal, Role.ADMIN)
+    with uow:
+        team = _team(uow, principal, team_id)
+        provider = uow.providers.get_for(principal, provider_id)
+        user = uow.session.get(User, provider.user_id) if provider and provider.user_id else None
+        if provider is None:
+            raise NotFound
+        if user is None or user.role != Role.PROVIDER or user.status == UserStatus.DEACTIVATED:
+            raise CareTeamRefused(
+                f"{provider.display_name} has no active provider account, so they could not "
+                "read the team's messages."
+            )
+        if _membership(uow, team.id, provider.id) is not None:
+            return
+        uow.session.add(
+            CareTeamMember(care_team_id=team.id, provider_id=provider.id, tenant_id=team.tenant_id)
+        )
+        uow.audit.record(
+            principal,
+            "care_team.member.add",
+            resource_type="care_team",
+            resource_id=team.id,
+            details=f"provider={provider.id}",
+        )
+        uow.commit()
+
+
+def remove_member(
+    principal: Principal, team_id: uuid.UUID, provider_id: uuid.UUID, *, uow: UnitOfWork
+) -> None:
+    """Take a provider off the team (not a member: nothing changes). The last member of a
+    team that still looks after patients stays: their messages would reach nobody."""
+    require_role(principal, Role.ADMIN)
+    with uow:
+        team = _team(uow, principal, team_id)
+        provider = uow.providers.get_for(principal, provider_id)
+        if provider is None:
+            raise NotFound
+        membership = _membership(uow, team.id, provider.id, lock=True)
+        if membership is None:
+            return
+        others = uow.session.exec(
+            select(func.count())
+            .select_from(CareTeamMember)
+            .where(
+                CareTeamMember.care_team_id == team.id, CareTeamMember.provider_id != provider.id
+            )
+        ).scalar_one()
+        if not others:
+            patients = uow.session.exec(
+                select(func.count())
+                .select_from(Patient)
+                .where(Patient.tenant_id == team.tenant_id, Patient.care_team_id == team.id)
+            ).scalar_one()
+            if patients:
+                raise CareTeamRefused(
+                    f"{provider.display_name} is the last member of {team.name}, which looks "
+                    f"after {patients} patient{'s' if patients != 1 else ''}. Their messages "
+                    "go to this team's inbox, so nobody would read them: add another member "
+                    "first."
+                )
+        uow.session.delete(membership)
+        uow.audit.record(
+            principal,
+            "care_team.member.remove",
+            resource_type="care_team",
+            resource_id=team.id,
+            details=f"provider={provider.id}",
+        )
+        uow.commit()
+
+
+def _team_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not 2 <= len(name) <= NAME_LIMIT:
+        raise CareTeamRefused(f"A team's name has 2 to {NAME_LIMIT} characters.")
+    return name
+
+
+def _refuse_taken(
+    uow: UnitOfWork, principal: Principal, name: str, *, but: uuid.UUID | None = None
+) -> None:
+    names = uow.session.exec(
+        select(CareTeam.id, CareTeam.name).where(CareTeam.tenant_id == principal.tenant_id)
+    ).all()
+    if any(other.casefold() == name.casefold() and team_id != but for team_id, other in names):
+        raise CareTeamRefused(f"There is already a team called {name}. Choose another name.")
+
+
+def _team(uow: UnitOfWork, principal: Principal, team_id: uuid.UUID) -> CareTeam:
+    team = uow.care_teams.get_for(principal, team_id)
+    if team is None:
+        raise NotFound
+    return team
+
+
+def _membership(
+    uow: UnitOfWork, team_id: uuid.UUID, provider_id: uuid.UUID, *, lock: bool = False
+) -> CareTeamMember | None:
+    query = select(CareTeamMember).where(
+        CareTeamMember.care_team_id == team_id, CareTeamMember.provider_id == provider_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return uow.session.exec(query).scalars().first()
