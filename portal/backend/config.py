@@ -28,6 +28,32 @@ class ConfigError(Exception):
     """Configuration that the portal cannot start with; the message is one plain sentence."""
 
 
+# How long the retention job keeps each kind of short-lived row: (variable, default, bounds).
+# The lower bounds protect what the portal still needs (see docs/compliance/retention.md).
+RETENTION_SETTINGS = {
+    "ended_sessions": ("PORTAL_RETAIN_SESSIONS_DAYS", 90, (30, 3650)),
+    "sign_in_attempts": ("PORTAL_RETAIN_SIGN_IN_ATTEMPTS_DAYS", 30, (1, 3650)),
+    "account_tokens": ("PORTAL_RETAIN_ACCOUNT_TOKENS_DAYS", 30, (1, 3650)),
+    "notifications": ("PORTAL_RETAIN_NOTIFICATIONS_DAYS", 180, (90, 3650)),
+    "slot_holds": ("PORTAL_RETAIN_SLOT_HOLDS_DAYS", 120, (91, 3650)),
+    "waitlist_entries": ("PORTAL_RETAIN_WAITLIST_DAYS", 120, (30, 3650)),
+    "profile_changes": ("PORTAL_RETAIN_PROFILE_CHANGES_DAYS", 2192, (2192, 36500)),
+}
+
+
+@dataclass(frozen=True)
+class RetentionDays:
+    """Days each kind of short-lived row is kept after it stopped mattering."""
+
+    ended_sessions: int = 90
+    sign_in_attempts: int = 30
+    account_tokens: int = 30
+    notifications: int = 180
+    slot_holds: int = 120
+    waitlist_entries: int = 120
+    profile_changes: int = 2192
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -59,6 +85,8 @@ class Settings:
     sentry_dsn: str | None = None
     sentry_environment: str | None = None
     sentry_release: str | None = None
+    retention: RetentionDays = RetentionDays()
+    retention_paused: bool = False  # PORTAL_RETENTION_PAUSED=1, e.g. under a legal hold
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,6 +162,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sentry_dsn=_optional_url(env, "SENTRY_DSN"),
         sentry_environment=env.get("SENTRY_ENVIRONMENT", "").strip() or None,
         sentry_release=env.get("SENTRY_RELEASE", "").strip() or None,
+        retention=RetentionDays(
+            **{
+                kind: _int_in_range(env, name, default=default, bounds=bounds)
+                for kind, (name, default, bounds) in RETENTION_SETTINGS.items()
+            }
+        ),
+        retention_paused=_flag(env, "PORTAL_RETENTION_PAUSED"),
     )
 
 

@@ -3,7 +3,7 @@ never do the same work twice."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,6 +14,7 @@ from portal.backend.config import settings
 from portal.backend.notify.dispatch import Channels, dispatch_due
 from portal.backend.notify.email import email_channel
 from portal.backend.notify.sms import sms_channel
+from portal.backend.retention import scheduled_retention
 from portal.backend.services import call
 from portal.backend.services.patient_search import index_unindexed_patients
 from portal.backend.services.reminders import send_due_reminders
@@ -47,6 +48,15 @@ def start() -> BackgroundScheduler:
     if settings().backup_dir is not None:
         # Checked hourly; one worker writes an archive when none was made in 23 hours.
         scheduler.add_job(scheduled_backup, "interval", hours=1, id="daily_backup")
+    # Checked hourly (first a few minutes after start, so frequent restarts do not starve
+    # it); one worker deletes rows past their retention when no run completed in 23 hours.
+    scheduler.add_job(
+        scheduled_retention,
+        "interval",
+        hours=1,
+        id="retention",
+        next_run_time=datetime.now(UTC) + timedelta(minutes=5),
+    )
     # Patients created before the search indexes existed: indexed at start-up, then checked
     # hourly (a cheap query once there are none).
     scheduler.add_job(
