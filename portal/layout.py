@@ -18,6 +18,8 @@ LIVE_MS = 2000
 
 # Every page, registered with the app in portal.py (one registration per page, one place).
 PAGES: list[dict] = []
+# The role each registered route needs (None: public), for tests that visit every page.
+ROLE_OF_ROUTE: dict[str, Role | None] = {}
 
 
 def portal_page(
@@ -40,6 +42,7 @@ def portal_page(
         loaders = [guard]
         if on_load is not None:
             loaders.append(on_load)
+        ROLE_OF_ROUTE[route] = role
         PAGES.append(
             {
                 "component": page,
@@ -93,6 +96,7 @@ def shell(role: Role, current_route: str, body: rx.Component) -> rx.Component:
             background="var(--color-panel-solid)",
         ),
         main(rx.cond(SessionState.role == role.value, body, loading())),
+        footer(),
         idle_warning(),
         rx.moment(
             interval=SessionState.check_every_ms, on_change=SessionState.check_idle, display="none"
@@ -116,6 +120,9 @@ def notifications_link(role: Role) -> rx.Component:
         aria_label=rx.cond(unread > 0, f"Notifications, {unread} unread", "Notifications"),
         display="flex",
         align_items="center",
+        justify_content="center",
+        min_width="24px",  # a touch target of 24 by 24 at least (WCAG 2.5.8)
+        min_height="24px",
         gap="0.25rem",
         color_scheme="gray",
         high_contrast=True,
@@ -191,6 +198,7 @@ def public_shell(body: rx.Component) -> rx.Component:
     return rx.box(
         skip_link(),
         main(body),
+        footer(),
         min_height="100vh",
         background="var(--gray-2)",
     )
@@ -232,9 +240,43 @@ def nav_link(label: str, path: str, current_route: str) -> rx.Component:
     )
 
 
+def footer() -> rx.Component:
+    """Every shell's footer: the accessibility statement, privacy policy and terms."""
+    return rx.el.footer(
+        rx.el.nav(
+            rx.hstack(
+                *[
+                    rx.link(
+                        label,
+                        href=path,
+                        size="2",
+                        underline="always",
+                        color_scheme="gray",
+                        high_contrast=True,
+                        display="inline-flex",
+                        align_items="center",
+                        min_height="24px",
+                    )
+                    for label, path in routes.ABOUT_PAGES
+                ],
+                spacing="5",
+                wrap="wrap",
+                justify="center",
+            ),
+            aria_label="About this portal",
+        ),
+        class_name="portal-footer",
+        padding="1rem",
+        border_top="1px solid var(--gray-a5)",
+    )
+
+
 def skip_link() -> rx.Component:
+    # Reflex renders the link as a router link, which changes the address but not the focus:
+    # focus the main content in the browser itself.
     return rx.el.a(
         "Skip to main content",
         href=f"#{MAIN_ID}",
         class_name="skip-link",
+        on_click=rx.set_focus(MAIN_ID),
     )

@@ -15,11 +15,13 @@ from portal.backend.config import settings
 from portal.errors import error_boundary, handle_backend_exception, handle_frontend_exception
 from portal.layout import PAGES
 from portal.middleware import RefuseUnusedHandlers
-from portal.pages import not_found  # noqa: F401  (pages register themselves)
+from portal.pages import legal, not_found  # noqa: F401  (pages register themselves)
 from portal.pages.account import notifications, security  # noqa: F401
 from portal.pages.admin import (  # noqa: F401
     analytics,
+    articles,
     audit,
+    care_teams,
     delivery,
     invitations,
     mailbox,
@@ -32,6 +34,7 @@ from portal.pages.auth import password_reset, register, sign_in, welcome  # noqa
 from portal.pages.patient import (  # noqa: F401
     appointments,
     booking,
+    learn,
     messages,
     onboarding,
     profile,
@@ -51,11 +54,19 @@ from portal.pages.provider import (  # noqa: F401
 from portal.pages.provider import patients as patient_list  # noqa: F401
 from portal.pages.provider import records as provider_records  # noqa: F401
 
+# The browser chrome of the installed app (the manifest says the same).
+THEME_COLOUR = "#008573"
 redaction.install()
 monitoring.configure_logging(settings().log_format)
 monitoring.init_sentry(settings())
 app = rx.App(
     stylesheets=["/portal.css"],
+    # Installable: a manifest and icons (no service worker; nothing is cached offline).
+    head_components=[
+        rx.el.link(rel="manifest", href="/manifest.webmanifest"),
+        rx.el.link(rel="apple-touch-icon", href="/icons/apple-touch-icon.png"),
+        rx.el.meta(name="theme-color", content=THEME_COLOUR),
+    ],
     html_lang="en",
     backend_exception_handler=handle_backend_exception,
     frontend_exception_handler=handle_frontend_exception,

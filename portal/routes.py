@@ -12,6 +12,15 @@ RESET_PASSWORD = links.RESET_PASSWORD
 FORGOT_PASSWORD = "/forgot-password"  # noqa: S105  (a path)
 REGISTER = "/register"
 NOT_FOUND = "/404"
+# Public pages about the portal, linked from the footer of every shell and from sign-in.
+ACCESSIBILITY = "/accessibility"
+PRIVACY = "/privacy"
+TERMS = "/terms"
+ABOUT_PAGES = [
+    ("Accessibility", ACCESSIBILITY),
+    ("Privacy policy", PRIVACY),
+    ("Terms of use", TERMS),
+]
 
 PATIENT_HOME = "/"
 APPOINTMENTS = links.APPOINTMENTS
@@ -27,6 +36,8 @@ RECORD_FILES = "/files/records"
 HEALTH_RECORD_JSON = "/files/records/health-record.json"
 SUMMARY_PDF = "/files/records/summary.pdf"
 PROFILE = links.PROFILE
+LEARN = "/learn"
+LEARN_ARTICLE = "/learn/article"
 ONBOARDING = "/welcome/setup"
 PROVIDER_HOME = "/provider"
 PROVIDER_SCHEDULE = "/provider/schedule"
@@ -45,8 +56,10 @@ ADMIN_DELIVERY = "/admin/delivery"
 ADMIN_SCHEDULING = "/admin/scheduling"
 ADMIN_USERS = "/admin/users"
 ADMIN_AUDIT = "/admin/audit"
+ADMIN_ARTICLES = "/admin/articles"
 ADMIN_SETTINGS = "/admin/settings"
 ADMIN_ANALYTICS = "/admin/analytics"
+ADMIN_CARE_TEAMS = "/admin/care-teams"
 
 HOME_OF_ROLE = {
     Role.PATIENT: PATIENT_HOME,
@@ -73,6 +86,7 @@ NAVIGATION = {
         ("Appointments", APPOINTMENTS),
         ("Records", RECORDS),
         ("Messages", MESSAGES),
+        ("Learn", LEARN),
         ("Profile", PROFILE),
         ("Security", SECURITY_OF_ROLE[Role.PATIENT]),
     ],
@@ -89,12 +103,14 @@ NAVIGATION = {
     Role.ADMIN: [
         ("Overview", ADMIN_HOME),
         ("Users", ADMIN_USERS),
+        ("Care teams", ADMIN_CARE_TEAMS),
         ("Invitations", ADMIN_INVITATIONS),
         ("Delivery", ADMIN_DELIVERY),
         ("Scheduling", ADMIN_SCHEDULING),
         ("Settings", ADMIN_SETTINGS),
         ("Analytics", ADMIN_ANALYTICS),
         ("Audit log", ADMIN_AUDIT),
+        ("Articles", ADMIN_ARTICLES),
         *([("Dev mailbox", ADMIN_MAILBOX)] if settings().demo else []),
         ("Security", SECURITY_OF_ROLE[Role.ADMIN]),
     ],

@@ -159,6 +159,16 @@ def sign_in_page() -> rx.Component:
             ("password", password_step()),
             loading(),
         ),
+        rx.text(
+            "By signing in you agree to the ",
+            rx.link("terms of use", href=routes.TERMS, underline="always"),
+            ". See how your information is handled in the ",
+            rx.link("privacy policy", href=routes.PRIVACY, underline="always"),
+            ".",
+            size="2",
+            color_scheme="gray",
+            high_contrast=True,
+        ),
         heading=PRODUCT,
     )
 

@@ -142,9 +142,10 @@ def article_page() -> rx.Component:
             ),
             rx.cond(
                 ArticleState.missing,
-                empty_state(
-                    "This article is not available",
-                    "It may have been taken down. Choose another on the Learn page.",
+                rx.vstack(
+                    rx.heading("This article is not available", as_="h1", size="6"),
+                    rx.text("It may have been taken down. Choose another on the Learn page."),
+                    spacing="2",
                 ),
                 loading(),
             ),

@@ -267,6 +267,7 @@ def new_message(context) -> rx.Component:
                 max_length=messaging.SUBJECT_LIMIT,
                 size="3",
                 width="100%",
+                aria_invalid=rx.cond(MessagesState.error != "", "true", "false"),
                 aria_describedby="new-message-error",
             ),
             spacing="1",
@@ -289,6 +290,7 @@ def new_message(context) -> rx.Component:
                 on_change=lambda value: MessagesState.typed("body", value),
                 rows="6",
                 width="100%",
+                aria_invalid=rx.cond(MessagesState.error != "", "true", "false"),
                 aria_describedby="new-message-counter new-message-error",
             ),
             character_counter(

@@ -235,9 +235,13 @@ def records_list() -> rx.Component:
             ),
             rx.cond(
                 RecordListState.missing,
-                empty_state(
-                    "This list is not available",
-                    "The link may be wrong. All your records are on the Medical records page.",
+                rx.vstack(
+                    rx.heading("This list is not available", as_="h1", size="6"),
+                    rx.text(
+                        "The link may be wrong. All your records are on the Medical records page."
+                    ),
+                    rx.link("Go to my records", href=routes.RECORDS, high_contrast=True),
+                    spacing="2",
                 ),
                 loading(),
             ),
