@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from portal.backend import redaction
-from portal.backend.config import ConfigError, Settings, settings
+from portal.backend.config import MAX_WORKERS, ConfigError, Settings, settings
 from portal.backend.migrations import PROJECT_ROOT
 
 
@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         "Prepare the database and serve the portal in production mode on one port.",
     )
     serve.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="backend worker processes sharing the port (default PORTAL_WORKERS, else 1); "
+        "more than one needs REDIS_URL and a PostgreSQL DATABASE_URL",
+    )
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -353,18 +359,44 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["PORTAL_DEMO"] = "1"
         settings.cache_clear()
     config = settings()
+    workers = _workers(args.workers, config)
     _prepare(config)
     if args.demo:
         _load_demo()
     reflex = shutil.which("reflex", path=os.path.dirname(sys.executable)) or "reflex"
     env = dict(os.environ, REFLEX_USE_SYSTEM_BUN="1", TELEMETRY_ENABLED="false")
     env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
-    print(f"Serving the portal at {config.public_url} (stop with Ctrl+C).", flush=True)
+    # Reflex builds the frontend once in this process, then Granian (its production server)
+    # forks the workers, which share the one port; each worker runs its own scheduler.
+    env.update(REFLEX_USE_GRANIAN="true", GRANIAN_WORKERS=str(workers))
+    print(
+        f"Serving the portal at {config.public_url} with {workers} worker"
+        f"{'s' if workers != 1 else ''} (stop with Ctrl+C).",
+        flush=True,
+    )
     command = [reflex, "run", "--env", "prod", "--single-port", "--backend-port", str(args.port)]
     os.chdir(PROJECT_ROOT)
     # The server replaces this process.
     os.execvpe(command[0], command, env)  # noqa: S606  # nosec B606
     return 0
+
+
+def _workers(requested: int | None, config: Settings) -> int:
+    """How many backend processes to start; several need state and data they can share."""
+    workers = config.workers if requested is None else requested
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ConfigError(f"--workers must be from 1 to {MAX_WORKERS} (it is {workers}).")
+    if workers > 1 and not config.redis_url:
+        raise ConfigError(
+            f"{workers} workers need REDIS_URL: each tab's state must be shared by every "
+            "worker; set REDIS_URL (redis:// or rediss://) or serve with one worker."
+        )
+    if workers > 1 and config.is_sqlite:
+        raise ConfigError(
+            f"{workers} workers need a PostgreSQL DATABASE_URL: SQLite cannot be shared by "
+            "several processes safely; set DATABASE_URL or serve with one worker."
+        )
+    return workers
 
 
 def _ensure_writable(folder: Path) -> None:

@@ -22,6 +22,7 @@ STORAGE_BACKENDS = ("local", "s3")
 EMAIL_CHANNELS = ("outbox", "smtp", "ses")
 SMS_CHANNELS = ("outbox", "twilio")
 LOG_FORMATS = ("human", "json")
+MAX_WORKERS = 32
 
 
 class ConfigError(Exception):
@@ -87,6 +88,7 @@ class Settings:
     sentry_release: str | None = None
     retention: RetentionDays = RetentionDays()
     retention_paused: bool = False  # PORTAL_RETENTION_PAUSED=1, e.g. under a legal hold
+    workers: int = 1  # PORTAL_WORKERS: backend processes of `portal serve`
 
     @property
     def is_sqlite(self) -> bool:
@@ -169,6 +171,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             }
         ),
         retention_paused=_flag(env, "PORTAL_RETENTION_PAUSED"),
+        workers=_int_in_range(env, "PORTAL_WORKERS", default=1, bounds=(1, MAX_WORKERS)),
     )
 
 
