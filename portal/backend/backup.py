@@ -10,7 +10,6 @@ local key file or the KMS key), which is never put in an archive. See docs/backu
 from __future__ import annotations
 
 import base64
-import fcntl
 import logging
 import os
 import re
@@ -21,8 +20,7 @@ import sqlite3
 import subprocess  # nosec B404
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +28,7 @@ from typing import Any, BinaryIO
 
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from portal.backend import clock
@@ -38,10 +36,10 @@ from portal.backend.archive import ArchiveReader, ArchiveRefused, ArchiveWriter
 from portal.backend.audit import ChainReport, verify_chain
 from portal.backend.config import ConfigError, Settings
 from portal.backend.crypto import ROOT_VERSION, KeyRing, KeyUnavailable
+from portal.backend.daily_job import BACKUP_LOCK, DUE_AFTER, one_runner, succeeded_since
 from portal.backend.db import Database
 from portal.backend.keys import key_provider
 from portal.backend.migrations import alembic_config
-from portal.backend.models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +49,6 @@ FILE_MEMBER = re.compile(r"files/([0-9a-f]{2})/\1[0-9a-f]{30}")
 ARCHIVE_NAME = re.compile(r"portal-backup-(\d{8}T\d{6}Z)\.pbk")
 STAMP = "%Y%m%dT%H%M%SZ"
 SCHEDULED_ACTION = "backup.scheduled"
-DUE_AFTER = timedelta(hours=23)
-LOCK_KEYS = {"space": 710_432, "key": 1}  # audit chains use 710_431
 
 
 class BackupError(ConfigError):
@@ -194,8 +190,9 @@ def run_scheduled_backup(db: Database) -> BackupReport | None:
     config = db.settings
     if config.backup_dir is None:
         return None
-    with _one_runner(db, config.backup_dir) as ours:
-        if not ours or _backed_up_since(db, clock.now() - DUE_AFTER):
+    lock_file = config.backup_dir / ".portal-backup.lock"
+    with one_runner(db, BACKUP_LOCK, lock_file) as ours:
+        if not ours or succeeded_since(db, SCHEDULED_ACTION, clock.now() - DUE_AFTER):
             return None
         try:
             report = create_backup(db, config.backup_dir)
@@ -481,54 +478,6 @@ def _first_line(stream: Any) -> str:
     stream.seek(0)
     lines = stream.read().decode(errors="replace").strip().splitlines()
     return lines[0][:300] if lines else "no message"
-
-
-@contextmanager
-def _one_runner(db: Database, folder: Path) -> Iterator[bool]:
-    """True for the one process that may run the backup now: a PostgreSQL advisory lock, or
-    (SQLite, one machine) a lock file in the backup folder."""
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as connection:
-            ours = connection.execute(
-                text("SELECT pg_try_advisory_lock(:space, :key)"), LOCK_KEYS
-            ).scalar_one()
-            connection.commit()
-            try:
-                yield ours
-            finally:
-                if ours:
-                    connection.execute(text("SELECT pg_advisory_unlock(:space, :key)"), LOCK_KEYS)
-                    connection.commit()
-        return
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(folder / ".portal-backup.lock", "ab") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            ours = False
-        else:
-            ours = True
-        try:
-            yield ours
-        finally:
-            if ours:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _backed_up_since(db: Database, since: datetime) -> bool:
-    table = AuditEvent.__table__
-    query = (
-        select(table.c.sequence)
-        .where(
-            table.c.tenant_id.is_(None),
-            table.c.occurred_at >= since,
-            table.c.action == SCHEDULED_ACTION,
-            table.c.outcome == "success",
-        )
-        .limit(1)
-    )
-    with db.engine.connect() as connection:
-        return connection.execute(query).first() is not None
 
 
 def _record(db: Database, action: str, **details: Any) -> None:

@@ -15,22 +15,20 @@ kind, records its counts as `partial`, and the next hourly check finishes the wo
 
 from __future__ import annotations
 
-import fcntl
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, exists, or_, select, text
+from sqlalchemy import ColumnElement, Connection, and_, delete, exists, or_, select
 
 from portal.backend import clock
 from portal.backend.config import RetentionDays
+from portal.backend.daily_job import DUE_AFTER, RETENTION_LOCK, one_runner, succeeded_since
 from portal.backend.db import Database
 from portal.backend.models import (
     AccountToken,
     Appointment,
-    AuditEvent,
     Notification,
     NotificationAttempt,
     ProfileChange,
@@ -46,8 +44,6 @@ logger = logging.getLogger(__name__)
 ACTION = "retention.run"
 BATCH = 500
 MAX_BATCHES = 200  # per kind and run: at most 100,000 rows of a kind a run
-DUE_AFTER = timedelta(hours=23)
-LOCK_KEYS = {"space": 710_433, "key": 1}  # audit chains use 710_431, backups 710_432
 
 
 @dataclass(frozen=True)
@@ -202,8 +198,9 @@ def run_scheduled_retention(db: Database) -> RetentionReport | None:
     recorded in the last 23 hours. Returns the report, or None when it did not run."""
     if db.settings.retention_paused:
         return None
-    with _one_runner(db) as ours:
-        if not ours or _ran_since(db, clock.now() - DUE_AFTER):
+    lock_file = db.settings.data_dir / ".portal-retention.lock"
+    with one_runner(db, RETENTION_LOCK, lock_file) as ours:
+        if not ours or succeeded_since(db, ACTION, clock.now() - DUE_AFTER):
             return None
         try:
             return run_retention(db)
@@ -219,52 +216,3 @@ def scheduled_retention() -> None:
     report = run_scheduled_retention(database())
     if report is not None:
         logger.info("%s", report)
-
-
-def _ran_since(db: Database, since: datetime) -> bool:
-    table = AuditEvent.__table__
-    query = (
-        select(table.c.sequence)
-        .where(
-            table.c.tenant_id.is_(None),
-            table.c.occurred_at >= since,
-            table.c.action == ACTION,
-            table.c.outcome == "success",
-        )
-        .limit(1)
-    )
-    with db.engine.connect() as connection:
-        return connection.execute(query).first() is not None
-
-
-@contextmanager
-def _one_runner(db: Database) -> Iterator[bool]:
-    """True for the one process that may run the job now: a PostgreSQL advisory lock, or
-    (SQLite, one machine) a lock file in the data folder."""
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as connection:
-            ours = connection.execute(
-                text("SELECT pg_try_advisory_lock(:space, :key)"), LOCK_KEYS
-            ).scalar_one()
-            connection.commit()
-            try:
-                yield ours
-            finally:
-                if ours:
-                    connection.execute(text("SELECT pg_advisory_unlock(:space, :key)"), LOCK_KEYS)
-                    connection.commit()
-        return
-    folder = db.settings.data_dir
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(folder / ".portal-retention.lock", "ab") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            ours = False
-        else:
-            ours = True
-        try:
-            yield ours
-        finally:
-            if ours:
-                fcntl.flock(lock, fcntl.LOCK_UN)

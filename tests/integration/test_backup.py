@@ -24,6 +24,7 @@ from portal.backend.audit import verify_chain
 from portal.backend.backup import BackupError, create_backup, restore_backup
 from portal.backend.config import load_settings
 from portal.backend.crypto import ROOT_VERSION
+from portal.backend.daily_job import BACKUP_LOCK, one_runner
 from portal.backend.db import Database
 from portal.backend.demo import DEMO_PATIENT_EMAIL, load_demo
 from portal.backend.models import Patient
@@ -206,7 +207,7 @@ def test_scheduled_backups_run_once_a_day_on_one_worker_and_are_pruned(database,
         path.write_bytes(b"x")
     worker = Database(dataclasses.replace(database.settings, backup_dir=folder, backup_keep_days=7))
     try:
-        with backup._one_runner(worker, folder) as ours:
+        with one_runner(worker, BACKUP_LOCK, folder / ".portal-backup.lock") as ours:
             assert ours
             assert backup.run_scheduled_backup(worker) is None  # another worker holds the lock
         first = backup.run_scheduled_backup(worker)

@@ -18,17 +18,19 @@ from sqlalchemy import event, func, select, text
 from portal.backend import clock, models
 from portal.backend.audit import verify_chain
 from portal.backend.config import load_settings
+from portal.backend.daily_job import RETENTION_LOCK
 from portal.backend.db import Database
 from portal.backend.models.base import utcnow
 from portal.backend.retention import (
     ACTION,
-    LOCK_KEYS,
     REPORTED,
     run_retention,
     run_scheduled_retention,
 )
 
 DAY = timedelta(days=1)
+
+LOCK = {"space": RETENTION_LOCK, "key": 1}
 
 
 # --- building rows of every kind, old and young ----------------------------------------------
@@ -443,11 +445,11 @@ def test_only_one_worker_runs_the_scheduled_job(practice, rows):
 def other_worker_holding_the_lock(database: Database) -> Iterator[None]:
     if database.engine.dialect.name == "postgresql":
         with database.engine.connect() as other_worker:
-            other_worker.execute(text("SELECT pg_advisory_lock(:space, :key)"), LOCK_KEYS)
+            other_worker.execute(text("SELECT pg_advisory_lock(:space, :key)"), LOCK)
             try:
                 yield
             finally:
-                other_worker.execute(text("SELECT pg_advisory_unlock(:space, :key)"), LOCK_KEYS)
+                other_worker.execute(text("SELECT pg_advisory_unlock(:space, :key)"), LOCK)
         return
     with open(database.settings.data_dir / ".portal-retention.lock", "ab") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
