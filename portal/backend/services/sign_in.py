@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.backend.db import UnitOfWork
 from portal.backend.models import (
@@ -182,8 +183,19 @@ def _locked(user: User) -> bool:
 def _count_failure(uow: UnitOfWork, user: User) -> None:
     if _locked(user):
         return
-    user.failed_sign_ins += 1
-    if user.failed_sign_ins >= FAILURES_BEFORE_LOCKOUT:
+    # One atomic increment in the database: failures sent in parallel each count (adding to
+    # the value read earlier lost them on PostgreSQL), and the row stays locked until commit.
+    users = User.__table__
+    uow.session.execute(
+        users.update()
+        .where(users.c.id == user.id)
+        .values(failed_sign_ins=users.c.failed_sign_ins + 1)
+    )
+    failures = uow.session.execute(
+        select(users.c.failed_sign_ins).where(users.c.id == user.id)
+    ).scalar_one()
+    set_committed_value(user, "failed_sign_ins", failures)
+    if failures >= FAILURES_BEFORE_LOCKOUT:
         user.failed_sign_ins = 0
         user.locked_until = utcnow() + LOCKOUT
         uow.audit.record(
