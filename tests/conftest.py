@@ -6,11 +6,32 @@ import os
 import re
 import tempfile
 
+import pytest
+
 # Set before any portal module reads its settings.
 os.environ.setdefault("PORTAL_DATA_DIR", tempfile.mkdtemp(prefix="portal-tests-"))
 os.environ.setdefault("TELEMETRY_ENABLED", "false")
 
+# The end-to-end fixtures (one build and server of the app per pytest session), shared by
+# tests/e2e and tests/security.
+pytest_plugins = ["tests.e2e.fixtures"]
+
 DATABASE_PARAMETER = re.compile(r"\[(sqlite|postgresql)[-\]]")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that drives the served app (tests/e2e, and any test using the server) is
+    marked `e2e`, so `-m "not e2e"` runs the rest without building it; those run last."""
+    browser_free, served = [], []
+    for item in items:
+        if "/e2e/" in f"/{item.nodeid}" or "portal_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
+            served.append(item)
+        else:
+            browser_free.append(item)
+    # Everything else first: once Playwright's sync API has started (session-scoped `browser`),
+    # the main thread has a running event loop and `asyncio.run()` in a later test fails.
+    items[:] = browser_free + served
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

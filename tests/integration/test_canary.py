@@ -1,6 +1,6 @@
-"""A canary patient's PHI, after being written and read through the services, appears in
-plaintext nowhere the portal stores or logs anything: not in the database file or a pg_dump,
-not in the file store, not in any log record (SQL logging switched on)."""
+"""A canary patient's PHI (also typed into a message), after being written and read through
+the services, appears in plaintext nowhere the portal stores or logs anything: not in the
+database file or a pg_dump, not in the file store, not in any log record (SQL logging on)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import subprocess
 from sqlalchemy.engine import make_url
 
 from portal.backend import models
-from portal.backend.services import home, sessions, sign_in
+from portal.backend.services import home, messaging, sessions, sign_in
 from portal.backend.services.files import download_attachment
 from tests.integration.factories import CANARY, PASSWORD
 
@@ -52,6 +52,14 @@ def exercise(practice) -> None:
         device="Firefox on Linux",
         uow=database.unit_of_work(),
     ).principal
+    # Where a patient types: a new thread's subject and text.
+    messaging.start_thread(
+        patient,
+        f"Rash {CANARY}",
+        "other",
+        f"My {CANARY} rash is spreading.",
+        uow=database.unit_of_work(),
+    )
     home.patient_home(patient, uow=database.unit_of_work())
     home.provider_today(practice.principal("provider"), uow=database.unit_of_work())
     home.admin_overview(practice.principal("admin"), uow=database.unit_of_work())
