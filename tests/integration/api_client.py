@@ -3,9 +3,7 @@ calls them."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import httpx
@@ -14,6 +12,7 @@ from portal.backend import db, monitoring
 from portal.backend.config import settings
 from portal.backend.db import Database
 from portal.backend.security.tokens import SESSION_COOKIE
+from tests.loop import run
 
 BASE_URL = "http://portal.test"
 
@@ -53,6 +52,4 @@ def http(
         ) as client:
             return await client.request(method, path, **options)
 
-    # A sync Playwright session earlier in the run leaves an event loop on this thread.
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, send()).result(timeout=60)
+    return run(send())

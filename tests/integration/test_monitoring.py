@@ -4,7 +4,6 @@ scheduler, answering 503 when one of them fails."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import logging
@@ -30,6 +29,7 @@ from portal.backend.db import Database
 from portal.errors import handle_backend_exception, handle_frontend_exception
 from tests.integration.api_client import http
 from tests.integration.conftest import new_kms_key
+from tests.loop import run
 
 CANARY = "ZZCANARY"
 PHI_LIKE = ["maria.garcia@example.com", "1968-04-12", "555-013-4421", "Garcia"]
@@ -308,16 +308,14 @@ def test_a_hung_check_counts_as_failing_within_its_time_limit():
         return {}
 
     started = time.monotonic()
-    healthy, report = asyncio.run(
-        health.run_checks({"hung": hung, "fine": lambda: {}}, timeout=0.3)
-    )
+    healthy, report = run(health.run_checks({"hung": hung, "fine": lambda: {}}, timeout=0.3))
     assert time.monotonic() - started < 1
     assert not healthy
     assert report["checks"]["hung"]["error"] == "timeout"
     assert report["checks"]["fine"]["status"] == "ok"
     # A second call waits for the same check instead of starting another one.
     second = health._running["hung"]
-    asyncio.run(health.run_checks({"hung": hung}, timeout=0.1))
+    run(health.run_checks({"hung": hung}, timeout=0.1))
     assert health._running["hung"] is second
     release.set()
 

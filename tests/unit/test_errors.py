@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 
 from portal.backend.monitoring import ErrorResponses
 from portal.errors import error_boundary, handle_backend_exception, handle_frontend_exception
+from tests.loop import run
 
 CANARY = "ZZCANARY"
 SQL_ERROR = OperationalError(
@@ -122,12 +123,12 @@ def portal_http():
 
 
 def get(path: str, **headers: str) -> httpx.Response:
-    async def run() -> httpx.Response:
+    async def send_request() -> httpx.Response:
         transport = httpx.ASGITransport(app=portal_http(), raise_app_exceptions=True)
         async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as c:
             return await c.get(path, headers=headers)
 
-    return asyncio.run(run())
+    return run(send_request())
 
 
 def assert_no_internals(text: str) -> None:
@@ -203,7 +204,7 @@ def test_a_failure_after_the_answer_started_is_logged_not_raised(caplog):
         "http_version": "1.1",
     }
     with caplog.at_level(logging.ERROR):
-        asyncio.run(portal_http()(scope, receive, send))
+        run(portal_http()(scope, receive, send))
     assert sent[0]["status"] == 200
     assert all(CANARY.encode() not in m.get("body", b"") for m in sent)
     assert "RuntimeError" in caplog.text and CANARY not in caplog.text

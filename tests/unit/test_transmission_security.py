@@ -3,11 +3,10 @@ Secure cookies behind https, and email relays reached over TLS unless explicitly
 
 from __future__ import annotations
 
-import asyncio
-
 from portal.backend.api.headers import SecurityHeaders
 from portal.backend.config import load_settings
 from portal.backend.notify.email import SmtpEmail
+from tests.loop import run
 
 
 def response_headers(*, https: bool, path: str = "/") -> dict[str, str]:
@@ -24,7 +23,7 @@ def response_headers(*, https: bool, path: str = "/") -> dict[str, str]:
         return {"type": "http.request", "body": b""}
 
     scope = {"type": "http", "path": path, "headers": []}
-    asyncio.run(SecurityHeaders(app, https=https)(scope, receive, send))
+    run(SecurityHeaders(app, https=https)(scope, receive, send))
     return {key.decode(): value.decode() for key, value in sent[0]["headers"]}
 
 

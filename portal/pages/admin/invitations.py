@@ -7,7 +7,7 @@ import uuid
 import reflex as rx
 
 from portal import routes
-from portal.backend.security.principal import NotFound, Role
+from portal.backend.security.principal import NotFound, Principal, Role
 from portal.backend.services import invitations
 from portal.backend.services.invitations import InvitablePatient
 from portal.components.cards import section
@@ -67,26 +67,34 @@ class InvitationsState(rx.State):
         principal = await signed_in(self, Role.ADMIN)
         if principal is None:
             return
-        role = STAFF_ROLES.get(text_of(form_data, "role", 20))
-        if role is None:
-            self.error = "Choose whether you are inviting a provider or an administrator."
-            return
-        email = text_of(form_data, "staff_email", 320).strip()
-        try:
-            await run_service(
-                self,
-                invitations.invite_staff,
-                principal,
-                role,
-                name=text_of(form_data, "name", 200),
-                email=email,
-                credentials=text_of(form_data, "credentials", 40),
-                specialty=text_of(form_data, "specialty", 100),
-            )
-        except invitations.InvitationRefused as refusal:
-            self.error = str(refusal)
-            return
-        self.error, self.message = "", f"Invitation sent to {email}."
+        self.error, email = await invite_staff_from(self, principal, form_data, "staff_email")
+        if not self.error:
+            self.message = f"Invitation sent to {email}."
+
+
+async def invite_staff_from(
+    state: rx.State, principal: Principal, form_data: dict, email_field: str
+) -> tuple[str, str]:
+    """Send the staff invitation a form describes: (what is wrong, or "" once it is sent; the
+    email it went to)."""
+    role = STAFF_ROLES.get(text_of(form_data, "role", 20))
+    if role is None:
+        return "Choose whether you are inviting a provider or an administrator.", ""
+    email = text_of(form_data, email_field, 320).strip()
+    try:
+        await run_service(
+            state,
+            invitations.invite_staff,
+            principal,
+            role,
+            name=text_of(form_data, "name", 200),
+            email=email,
+            credentials=text_of(form_data, "credentials", 40),
+            specialty=text_of(form_data, "specialty", 100),
+        )
+    except invitations.InvitationRefused as refusal:
+        return str(refusal), email
+    return "", email
 
 
 @portal_page(

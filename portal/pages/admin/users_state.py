@@ -8,15 +8,16 @@ from __future__ import annotations
 import reflex as rx
 
 from portal.backend.security.principal import NotFound, Principal, Role
-from portal.backend.services import account_security, accounts, invitations, users
+from portal.backend.services import account_security, accounts, users
 from portal.backend.services.users import UsersRefused
 from portal.backend.views import AccountSessionLine, UserLine
 from portal.components.forms import record_id, text_of
+from portal.pages.admin.invitations import STAFF_ROLES, invite_staff_from
 from portal.state.base import run_service, screen_state
 from portal.state.session import signed_in
 
 GONE = "That account is no longer in this practice's list."
-STAFF_ROLES = {"provider": Role.PROVIDER, "admin": Role.ADMIN}
+
 # The dialogs the screen can show over the list; "" is none.
 DIALOGS = ("invite", "role", "mfa", "sessions")
 
@@ -133,24 +134,8 @@ class UsersState(rx.State):
         principal = await signed_in(self, Role.ADMIN)
         if principal is None or self.dialog != "invite":
             return
-        role = STAFF_ROLES.get(text_of(form_data, "role", 20))
-        if role is None:
-            self.dialog_error = "Choose whether you are inviting a provider or an administrator."
-            return
-        email = text_of(form_data, "email", 320).strip()
-        try:
-            await run_service(
-                self,
-                invitations.invite_staff,
-                principal,
-                role,
-                name=text_of(form_data, "name", 200),
-                email=email,
-                credentials=text_of(form_data, "credentials", 40),
-                specialty=text_of(form_data, "specialty", 100),
-            )
-        except invitations.InvitationRefused as refusal:
-            self.dialog_error = str(refusal)
+        self.dialog_error, email = await invite_staff_from(self, principal, form_data, "email")
+        if self.dialog_error:
             return
         self._close()
         self.error, self.message = "", f"Invitation sent to {email}."
