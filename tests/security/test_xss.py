@@ -155,7 +155,8 @@ VIEWS = {
     "patient record": ("patient", "/records/detail?id={record}"),
     "patient profile": ("patient", "/profile"),
     "provider home": ("provider", "/provider"),
-    "provider inbox": ("provider", "/provider/inbox"),
+    # One patient's threads: other tests add more open threads than one page holds.
+    "provider inbox": ("provider", "/provider/inbox?patient={patient}"),
     "provider thread": ("provider", "/provider/inbox/thread?id={thread}"),
     "provider schedule": ("provider", "/provider/schedule"),
     "provider profile changes": ("provider", "/provider/profile-changes"),

@@ -73,7 +73,8 @@ def test_no_canary_in_notifications(swept):
     assert [text for text in rendered if holds_canary(" ".join(text))] == []
 
 
-def test_no_canary_in_browser_storage_urls_or_cacheable_responses(canary_traces):
+def test_no_canary_in_browser_storage_urls_or_cacheable_responses(canary_traces, portal_url):
+    """It runs among the served-app tests (it asks for `portal_url`), after the canary is typed."""
     assert canary_traces.urls and canary_traces.storage
     assert [url for url in canary_traces.urls if holds_canary(url)] == []
     assert [kept for kept in canary_traces.storage if holds_canary(kept)] == []
