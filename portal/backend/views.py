@@ -829,14 +829,6 @@ class CareTeamLine:
     patients: int
 
 
-@dataclass(frozen=True)
-class ProviderChoice:
-    """A provider an admin may add to a care team."""
-
-    id: str
-    name: str
-
-
 # --- health education ----------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from portal.backend.db import UnitOfWork
 from portal.backend.models import CareTeam, CareTeamMember, Patient, Provider, User, UserStatus
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
-from portal.backend.views import CareTeamLine, CareTeamMemberLine, ProviderChoice
+from portal.backend.views import CareTeamLine, CareTeamMemberLine, Choice
 
 NAME_LIMIT = 200
 
@@ -30,7 +30,7 @@ class CareTeamRefused(Exception):
 class CareTeams:
     teams: list[CareTeamLine]
     # Providers who may join a team: active or invited provider accounts.
-    providers: list[ProviderChoice]
+    providers: list[Choice]
 
 
 def list_care_teams(principal: Principal, *, uow: UnitOfWork) -> CareTeams:
@@ -83,7 +83,7 @@ def list_care_teams(principal: Principal, *, uow: UnitOfWork) -> CareTeams:
                 )
                 for team in teams
             ],
-            providers=[ProviderChoice(str(p.id), p.display_name) for p in choices],
+            providers=[Choice(str(p.id), p.display_name) for p in choices],
         )
 
 

@@ -9,7 +9,7 @@ import reflex as rx
 from portal.backend.security.principal import NotFound, Principal, Role
 from portal.backend.services import care_teams
 from portal.backend.services.care_teams import CareTeamRefused
-from portal.backend.views import CareTeamLine, ProviderChoice
+from portal.backend.views import CareTeamLine, Choice
 from portal.components.forms import record_id, text_of
 from portal.state.base import run_service, screen_state
 from portal.state.session import signed_in
@@ -20,7 +20,7 @@ GONE = "That team or provider is no longer in this practice's list. The list is 
 @screen_state
 class CareTeamsState(rx.State):
     teams: list[CareTeamLine] = []
-    providers: list[ProviderChoice] = []
+    providers: list[Choice] = []
     # The team whose name is being edited ("" for none).
     renaming: str = ""
     error: str = ""
