@@ -227,6 +227,7 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
             care_team_id=team.id,
             appointment_type_id=kind.id,
             location_id=location.id,
+            # Three days from the moment the fixture is built: tests book on other days.
             appointment_a=appointment(patient_a, now + timedelta(days=3)),
             appointment_b=appointment(patient_b, noon),
             conversation_a=conversation_a,

@@ -74,7 +74,7 @@ def test_requests_are_approved_or_declined_with_a_reason(practice):
         patient,
         practice.appointment_type_id,
         practice.provider.id,
-        at(days_ahead(3), 9),
+        at(days_ahead(4), 9),
         uow=uow(practice),
     )
     card = scheduling.confirm_hold(patient, uuid.UUID(held.id), uow=uow(practice))
@@ -202,7 +202,7 @@ def test_another_providers_and_patients_ids_answer_as_missing(practice, database
             provider,
             other.patient_a.id,
             practice.appointment_type_id,
-            at(days_ahead(3), 9),
+            at(days_ahead(4), 9),
             uow=uow(practice),
         ),
         lambda: clinic_schedule.add_hours(

@@ -370,7 +370,7 @@ def test_time_off_holidays_and_extra_clinic_shape_the_search(practice):
 
 
 def test_waitlist_offers_a_freed_earlier_time_in_order_and_accepting_moves_the_visit(practice):
-    day = days_ahead(3)
+    day = days_ahead(4)
     waiting = book(practice, "patient_a", at(days_ahead(9), 9))
     blocker = book(practice, "patient_b", at(day, 10))
     principal = practice.principal("patient_a")
