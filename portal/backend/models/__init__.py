@@ -26,6 +26,7 @@ from portal.backend.models.notifications import (
     SmsOptOut,
 )
 from portal.backend.models.people import (
+    AccessGrant,
     CareTeam,
     CareTeamMember,
     Patient,
@@ -51,6 +52,7 @@ from portal.backend.models.scheduling import (
 
 __all__ = [
     "ACTIVE_APPOINTMENT_STATUSES",
+    "AccessGrant",
     "AccountToken",
     "Appointment",
     "AppointmentStatus",

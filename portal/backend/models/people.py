@@ -74,6 +74,25 @@ class ProfileChange(TenantTable, table=True):
     decline_reason: str | None = phi()
 
 
+class AccessGrant(TenantTable, table=True):
+    """Break-glass: a staff member's time-limited access to a patient outside their normal
+    access, with the reason they gave, until an admin has reviewed it."""
+
+    __tablename__ = "access_grants"
+    __table_args__ = (
+        Index("ix_access_grants_user_patient", "user_id", "patient_id", "expires_at"),
+        Index("ix_access_grants_tenant_created", "tenant_id", "created_at"),
+    )
+
+    user_id: uuid.UUID = Field(foreign_key="users.id")
+    patient_id: uuid.UUID = Field(foreign_key="patients.id", index=True)
+    reason: str = phi(required=True)
+    created_at: datetime = instant()
+    expires_at: datetime = instant()
+    reviewed_at: datetime | None = instant(required=False)
+    reviewed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+
+
 class PatientNameGram(SQLModel, table=True):
     """One keyed hash of a three-letter piece of a patient's name: partial-name search without
     a plaintext name column."""

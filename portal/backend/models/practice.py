@@ -25,6 +25,11 @@ class Practice(Table, table=True):
     # Record kinds released to the patient only once a provider has reviewed them, e.g.
     # "lab_result"; empty means everything is released at once (the Cures Act default).
     records_held_for_review: str = Field(default="", max_length=200)
+    # Branding: the primary colour as "#rrggbb" (empty: the portal's own) and the logo, an
+    # image in the file store shown on every page.
+    brand_colour: str = Field(default="", max_length=7)
+    logo_storage_key: str | None = Field(default=None, max_length=128)
+    logo_content_type: str | None = Field(default=None, max_length=40)
     created_at: datetime = instant()
 
 
