@@ -68,7 +68,6 @@ class Settings:
     s3_bucket: str | None
     aws_region: str
     aws_endpoint_url: str | None
-    upload_max_bytes: int
     email_channel: str
     sms_channel: str
     idle_timeout_minutes: int
@@ -132,9 +131,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         s3_bucket=_required_with(env, "PORTAL_S3_BUCKET", storage == "s3", "PORTAL_STORAGE=s3"),
         aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         aws_endpoint_url=_optional_url(env, "PORTAL_AWS_ENDPOINT_URL"),
-        upload_max_bytes=_int_in_range(env, "PORTAL_UPLOAD_MAX_MB", default=10, bounds=(1, 100))
-        * 1024
-        * 1024,
         email_channel=email_channel,
         sms_channel=sms_channel,
         idle_timeout_minutes=_int_in_range(
