@@ -1,4 +1,12 @@
-"""The signed-in session: an opaque token in a cookie, the principal in a backend-only var.
+"""The signed-in session: an opaque token in an `HttpOnly` cookie, the principal in a
+backend-only var.
+
+No page script ever holds the token. The cookie is set and cleared only by HTTP answers
+(portal/backend/api/session_cookie.py): a sign-in hands the page a one-time session ticket,
+which the tab posts to `/auth/session` in a full navigation, and signing out posts to
+`/auth/signed-out`. The new page's websocket carries the cookie in its handshake, and
+`session_token` reads it from there (Reflex keeps the `Cookie` header out of what it sends to
+the browser). No state var holds the token.
 
 The token is re-checked against its server-side session row on every event, so a principal is
 never trusted merely because it was once valid. Any handler may be called by any client with
@@ -6,36 +14,54 @@ any arguments; each one authorizes through `signed_in` by itself.
 
 Every shell also polls `check_idle` (a check that is not activity): it refreshes the unread
 notification count, opens the warning dialog two minutes before the idle limit, and once the
-session has ended (timeout, or signed out from another device) clears the tab's state and
-reloads it with a fresh Reflex token.
+session has ended (timeout, or signed out from another device) clears the tab's state, has the
+cookie cleared and reloads the tab with a fresh Reflex token.
 """
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
+from starlette.requests import cookie_parser
 
 from portal import routes
-from portal.backend.config import settings
-from portal.backend.security.principal import Principal, Role
+from portal.backend.api import session_cookie
+from portal.backend.security.principal import NotFound, Principal, Role
 from portal.backend.security.tokens import SESSION_COOKIE
-from portal.backend.services import messaging, notifications, onboarding, sessions
+from portal.backend.services import messaging, notifications, onboarding, session_tickets, sessions
 from portal.state.base import clear_screens, run_service
 
 WARNING_SECONDS = 120
-# A full page load with an empty sessionStorage gives the tab a new Reflex token, so nothing of
-# the signed-out state can be reached again with the old one.
-RELOAD_SIGNED_OUT = (
-    f"window.sessionStorage.clear();window.location.replace('{routes.SIGN_IN}?signed_out=1');"
-)
+
+
+def post_navigation(path: str, **fields: str) -> str:
+    """A script that leaves the page with a form POST of `fields` to `path`: nothing of them goes
+    in a URL, the history or a server log."""
+    return (
+        "(()=>{const form=document.createElement('form');form.method='post';"
+        f"form.action={json.dumps(path)};"
+        f"for(const [name,value] of Object.entries({json.dumps(fields)}))"
+        "{const input=document.createElement('input');input.type='hidden';input.name=name;"
+        "input.value=value;form.append(input);}"
+        "document.body.append(form);form.submit();})();"
+    )
+
+
+# The cookie is expired by the answer to the POST; the page that follows, loaded with an empty
+# sessionStorage, gives the tab a new Reflex token, so nothing of the signed-out state can be
+# reached again with the old one.
+SIGN_OUT_SCRIPT = "window.sessionStorage.clear();" + post_navigation(session_cookie.END_PATH)
+
+
+def session_token(state: rx.State) -> str:
+    """The browser's session token: the `portal_session` cookie its websocket connected with.
+    Parsed as the HTTP routes parse cookies (`http.cookies.SimpleCookie` gives up on a whole
+    header when another cookie of the host holds, say, a quote)."""
+    return cookie_parser(state.router.headers.cookie or "").get(SESSION_COOKIE, "")
 
 
 class SessionState(rx.State):
-    session_token: str = rx.Cookie(
-        "",
-        name=SESSION_COOKIE,
-        same_site="strict",
-        secure=settings().secure_cookies,
-    )
     role: str = ""
     unread_notifications: int = 0
     unread_messages: int = 0
@@ -45,15 +71,9 @@ class SessionState(rx.State):
     _principal: Principal | None = None
 
     async def _resolve(self) -> Principal | None:
-        self._principal = await run_service(self, sessions.resolve_session, self.session_token)
+        self._principal = await run_service(self, sessions.resolve_session, session_token(self))
         self.role = self._principal.role.value if self._principal else ""
         return self._principal
-
-    def _adopt(self, signed: sessions.SignedIn) -> None:
-        """Take over a session just opened by a sign-in or an enrollment."""
-        self.session_token = signed.token
-        self._principal = signed.principal
-        self.role = signed.principal.role.value
 
     @rx.event
     async def enter(self, role: str, screen: str = ""):
@@ -87,7 +107,7 @@ class SessionState(rx.State):
     @rx.event
     async def check_idle(self, _moment: str = ""):
         """Polled by the shell; never counts as activity."""
-        check = await run_service(self, sessions.check_session, self.session_token)
+        check = await run_service(self, sessions.check_session, session_token(self))
         if check.principal is None:
             # Only a tab that was signed in is told it was signed out; a visitor who never
             # was is sent to the sign-in page by the page guard.
@@ -128,16 +148,14 @@ class SessionState(rx.State):
         await clear_screens(self)
         self._principal = None
         self.role = ""
-        self.session_token = ""
         self.warning_open = False
-        return rx.call_script(RELOAD_SIGNED_OUT)
+        return rx.call_script(SIGN_OUT_SCRIPT)
 
 
 async def watching(state: rx.State, *roles: Role) -> Principal | None:
     """The principal behind a live poll. Unlike `signed_in`, this does not count as activity:
     a tab left open must still reach its idle timeout."""
-    session = await state.get_state(SessionState)
-    principal = (await run_service(state, sessions.check_session, session.session_token)).principal
+    principal = (await run_service(state, sessions.check_session, session_token(state))).principal
     if principal is None or (roles and principal.role not in roles):
         return None
     return principal
@@ -160,3 +178,16 @@ async def signed_in(state: rx.State, *roles: Role) -> Principal | None:
     if principal is None or (roles and principal.role not in roles):
         return None
     return principal
+
+
+async def start_session(state: rx.State, principal: Principal, landing: str) -> rx.event.EventSpec:
+    """After a sign-in: a one-time ticket for the new session, posted by the tab to the route
+    that answers with the session cookie and leads on to `landing`. A session that ended in
+    the meantime leads back to the sign-in page."""
+    try:
+        ticket = await run_service(state, session_tickets.issue_ticket, principal)
+    except NotFound:
+        return rx.redirect(routes.SIGN_IN, replace=True)
+    return rx.call_script(
+        post_navigation(session_cookie.START_PATH, ticket=ticket, landing=landing)
+    )

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from portal.backend import models
 from portal.backend.models.base import utcnow
 from portal.backend.security import totp
+from portal.backend.security.tokens import SESSION_COOKIE
 from tests.e2e.test_shells import at
 
 INVITEE = ("Kowalski", "Adrian", "adrian.k@example.org")
@@ -116,6 +117,7 @@ def test_invitation_to_enrollment_to_sign_in_and_idle_sign_out(new_context, acco
     sign_in(invitee, email, NEW_PASSWORD, code)
     expect(invitee.get_by_role("heading", level=1)).to_have_text(f"Hello, {first}")
 
+    assert SESSION_COOKIE in {cookie["name"] for cookie in invitee.context.cookies()}
     set_idle(accounts, email, seconds_left=90)
     dialog = invitee.get_by_role("alertdialog")
     expect(dialog).to_contain_text("Are you still there?", timeout=SECONDS_TO_NOTICE)
@@ -124,6 +126,8 @@ def test_invitation_to_enrollment_to_sign_in_and_idle_sign_out(new_context, acco
     set_idle(accounts, email, seconds_left=-1)
     expect(invitee).to_have_url(re.compile(r"/sign-in/?\?signed_out=1$"), timeout=SECONDS_TO_NOTICE)
     expect(invitee.get_by_role("status")).to_contain_text("You were signed out")
+    # The timeout cleared the (HttpOnly) session cookie too.
+    assert SESSION_COOKIE not in {cookie["name"] for cookie in invitee.context.cookies()}
     expect(invitee.get_by_text(f"Hello, {first}")).to_have_count(0)
 
     code, step = code_after(secret, step)

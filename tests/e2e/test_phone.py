@@ -94,6 +94,7 @@ def test_patient_and_public_pages_never_scroll_sideways(
                     "name": SESSION_COOKIE,
                     "value": accounts.session_token(PATIENT),
                     "url": portal_url,
+                    "httpOnly": True,
                     "sameSite": "Strict",
                 }
             ]

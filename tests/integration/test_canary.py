@@ -51,7 +51,7 @@ def exercise(practice) -> None:
         client="192.0.2.7",
         device="Firefox on Linux",
         uow=database.unit_of_work(),
-    ).principal
+    )
     # Where a patient types: a new thread's subject and text.
     messaging.start_thread(
         patient,

@@ -53,7 +53,7 @@ def sign_in_as(database, email: str):
     code, _ = demo_code(email, uow=database.unit_of_work())
     return sign_in.complete_sign_in(
         challenge.token, code, client=None, device="", uow=database.unit_of_work()
-    ).principal
+    )
 
 
 def test_every_documented_demo_login_works_with_mfa_and_has_data(database, monkeypatch):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.backend import clock, models
 from portal.backend.security import totp
 from portal.backend.security.principal import NotFound, Role
-from portal.backend.services import invitations, sessions
+from portal.backend.services import invitations, session_tickets, sessions
 from tests.integration.factories import mailed_links
 
 DOB = date(1970, 1, 2)
@@ -63,11 +63,11 @@ def test_an_invited_patient_enrolls_and_is_signed_in(practice):
         "patient",
         True,
     )
-    codes, signed = enroll(practice, token)
+    codes, principal = enroll(practice, token)
     assert len(codes) == 10
-    assert signed.principal.patient_id == practice.patient_b.id
+    assert principal.patient_id == practice.patient_b.id
     with practice.database.unit_of_work() as uow:
-        account = uow.session.get(models.User, signed.principal.user_id)
+        account = uow.session.get(models.User, principal.user_id)
         assert account.status == models.UserStatus.ACTIVE and account.mfa_enrolled_at
         assert account.password_hash.startswith("$argon2id$")
 
@@ -154,8 +154,8 @@ def test_staff_are_invited_without_a_date_of_birth(practice):
     assert not invitations.open_invitation(
         token, uow=practice.database.unit_of_work()
     ).needs_date_of_birth
-    _, signed = enroll(practice, token, dob=None)
-    assert signed.principal.role == Role.PROVIDER and signed.principal.provider_id
+    _, principal = enroll(practice, token, dob=None)
+    assert principal.role == Role.PROVIDER and principal.provider_id
 
 
 def test_only_staff_invite_and_emails_stay_unique(practice):
@@ -224,5 +224,7 @@ def test_self_registration_is_off_unless_the_practice_allows_it(practice):
 
 def test_enrolling_opens_a_session_like_any_sign_in(practice):
     make_invitable(practice)
-    _, signed = enroll(practice, invite_b(practice))
-    assert sessions.resolve_session(signed.token, uow=practice.database.unit_of_work())
+    _, principal = enroll(practice, invite_b(practice))
+    ticket = session_tickets.issue_ticket(principal, uow=practice.database.unit_of_work())
+    signed = session_tickets.redeem_ticket(ticket, uow=practice.database.unit_of_work())
+    assert sessions.resolve_session(signed.token, uow=practice.database.unit_of_work()) == principal

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from portal.backend import clock, models
 from portal.backend.security import totp
 from portal.backend.security.principal import Role
-from portal.backend.security.tokens import token_hash
 from portal.backend.services import mfa, sign_in
 from tests.integration.factories import PASSWORD
 
@@ -48,12 +47,12 @@ def user(practice, who: str) -> models.User:
 def test_password_then_code_opens_a_session(practice):
     challenge = begin(practice, "patient_a")
     assert challenge.enroll is False
-    signed = complete(practice, challenge, practice.code("patient_a"))
-    assert signed.principal.role == Role.PATIENT
-    assert signed.principal.patient_id == practice.patient_a.id
-    with practice.database.engine.connect() as connection:
-        stored = connection.execute(select(models.UserSession.token_hash)).scalars().all()
-    assert token_hash(signed.token) in stored and signed.token not in stored
+    principal = complete(practice, challenge, practice.code("patient_a"))
+    assert principal.role == Role.PATIENT
+    assert principal.patient_id == practice.patient_a.id
+    with practice.database.unit_of_work() as uow:
+        session = uow.session.get(models.UserSession, principal.session_id)
+        assert session.user_id == practice.user_ids["patient_a"] and session.ended_at is None
 
 
 def test_a_code_from_the_step_before_or_after_is_accepted(practice):
@@ -217,14 +216,14 @@ def test_an_account_without_an_authenticator_must_set_one_up_first(practice):
             device="",
             uow=practice.database.unit_of_work(),
         )
-    codes, signed = sign_in.finish_enrollment(
+    codes, principal = sign_in.finish_enrollment(
         challenge.token,
         totp.code_for(secret),
         client=CLIENT,
         device="",
         uow=practice.database.unit_of_work(),
     )
-    assert len(codes) == 10 and signed.principal.role == Role.ADMIN
+    assert len(codes) == 10 and principal.role == Role.ADMIN
     with practice.database.unit_of_work() as uow:
         count = uow.session.exec(
             select(func.count())
@@ -253,4 +252,9 @@ def test_an_admin_unlocks_a_locked_account_and_it_is_audited(practice):
     complete(practice, begin(practice, "patient_b"), practice.code("patient_b"))
     with practice.database.unit_of_work() as uow:
         actions = uow.session.exec(select(models.AuditEvent.action)).scalars().all()
+        unlocked = uow.session.exec(
+            select(models.AuditEvent).where(models.AuditEvent.action == "admin.unlock")
+        ).scalar_one()
     assert "admin.unlock" in actions and "auth.lockout" in actions
+    # The patient's id is on the event, so the log filtered by the patient shows the unlock.
+    assert unlocked.patient_id == practice.patient_b.id

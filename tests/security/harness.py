@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import inspect, text
 
-from tests.e2e.socket import UPDATE_VARS, _connect, in_thread
+from tests.e2e.socket import _connect, in_thread, session_cookie
 
 # Rows that the attacks may add or the server's jobs change on their own: the audit log (every
 # refusal is audited), address counters, delivery attempts, keys.
@@ -60,26 +60,24 @@ def send_events(
     quiet_seconds: float = 2.5,
     limit_seconds: float = 240,
 ) -> list[str]:
-    """Send every (handler name, payload, router data) on one connection, in order, after
-    putting `session_token` in the session cookie's var; then wait until the server has been
-    quiet for `quiet_seconds`. Returns every update it sent, as JSON text."""
-    from portal.state.session import SessionState
-
+    """Send every (handler name, payload, router data) in order on one connection that carries
+    `session_token` in its session cookie; then wait until the server has been quiet for
+    `quiet_seconds`. Returns every update it sent, as JSON text."""
     events = list(events)
 
     async def session() -> list[str]:
         received: list[str] = []
         last = [time.monotonic()]
-        client = await _connect(base, tab_token or uuid.uuid4().hex, base)
+        client = await _connect(
+            base, tab_token or uuid.uuid4().hex, base, session_token=session_token
+        )
 
         @client.on("event", namespace="/_event")
         async def on_update(data) -> None:
             received.append(json.dumps(data, default=str))
             last[0] = time.monotonic()
 
-        cookie_var = f"{SessionState.get_full_name()}.session_token"
-        first = (UPDATE_VARS, {"vars": {cookie_var: session_token}}, router())
-        for name, payload, route in [first, *events]:
+        for name, payload, route in events:
             await client.emit(
                 "event",
                 {"name": name, "payload": payload, "router_data": route},
@@ -197,8 +195,15 @@ def foreign_changes(
     return found
 
 
-async def connect(base: str, *, headers: dict[str, str] | None = None, tab: str | None = None):
-    """A websocket client with any headers (Origin defaults to the portal's own)."""
+async def connect(
+    base: str,
+    *,
+    headers: dict[str, str] | None = None,
+    tab: str | None = None,
+    session_token: str = "",
+):
+    """A websocket client with any headers (Origin defaults to the portal's own), carrying
+    `session_token` in its session cookie when given."""
     import socketio
 
     client = socketio.AsyncClient(reconnection=False)
@@ -207,7 +212,7 @@ async def connect(base: str, *, headers: dict[str, str] | None = None, tab: str 
         socketio_path="/_event",
         namespaces=["/_event"],
         transports=["websocket"],
-        headers={"Origin": base, **(headers or {})},
+        headers={"Origin": base, **session_cookie(session_token), **(headers or {})},
         wait_timeout=10,
     )
     return client

@@ -16,8 +16,7 @@ from sqlalchemy import select
 
 from portal.backend import models
 from portal.pages.patient.profile_state import ProfileState
-from portal.state.session import SessionState
-from tests.e2e.socket import UPDATE_VARS, _connect, in_thread
+from tests.e2e.socket import _connect, in_thread
 from tests.security.harness import router
 
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>window.__xss=1</script></svg>'
@@ -53,17 +52,16 @@ def upload(base: str, session_token: str, handler: str, name: str, data: bytes, 
     tab = uuid.uuid4().hex
 
     async def prepare() -> None:
-        client = await _connect(base, tab, base)
-        cookie_var = f"{SessionState.get_full_name()}.session_token"
-        for name_, payload in (
-            (UPDATE_VARS, {"vars": {cookie_var: session_token}}),
-            (f"{ProfileState.get_full_name()}.load", {}),
-        ):
-            await client.emit(
-                "event",
-                {"name": name_, "payload": payload, "router_data": router("/profile")},
-                namespace="/_event",
-            )
+        client = await _connect(base, tab, base, session_token=session_token)
+        await client.emit(
+            "event",
+            {
+                "name": f"{ProfileState.get_full_name()}.load",
+                "payload": {},
+                "router_data": router("/profile"),
+            },
+            namespace="/_event",
+        )
         import asyncio
 
         await asyncio.sleep(1.5)

@@ -104,14 +104,8 @@ def test_two_patients_confirming_one_time_in_parallel_get_one_booking(
     name = BookingState.get_full_name()
 
     async def book(person) -> None:
-        from portal.state.session import SessionState
-        from tests.e2e.socket import UPDATE_VARS
-
-        client = await connect(portal_url)
-        cookie = f"{SessionState.get_full_name()}.session_token"
+        client = await connect(portal_url, session_token=accounts.session_token(person.email))
         route = router("/appointments/book")
-        token = accounts.session_token(person.email)
-        await emit(client, UPDATE_VARS, {"vars": {cookie: token}}, route)
         await emit(client, f"{name}.load", {}, route)
         await emit(client, f"{name}.choose_type", {"visit_type_id": visit_type_id}, route)
         await asyncio.sleep(1.5)

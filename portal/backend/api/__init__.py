@@ -1,6 +1,7 @@
 """HTTP routes beside the Reflex app: authorized file downloads (message attachments,
 appointments' calendar files, records as PDF or FHIR and their documents, the admins'
-audit-log export), Twilio's callbacks and a health check.
+audit-log export), setting and clearing the session cookie, Twilio's callbacks and a health
+check.
 
 They authenticate with the same session cookie as the pages and answer 404 for anything the
 caller may not have, so a missing and a forbidden file look alike.
@@ -18,12 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.backend.api import twilio
+from portal.backend.api import session_cookie, twilio
 from portal.backend.db import database
 from portal.backend.health import check_database, check_scheduler, check_storage, run_checks
 from portal.backend.security.principal import NotFound, PermissionDenied
 from portal.backend.security.tokens import SESSION_COOKIE
-from portal.backend.services import call, record_exports, sessions
+from portal.backend.services import branding, call, record_exports, sessions
 from portal.backend.services.audit_review import EXPORT_PATH, AuditCriteria, export_audit_csv
 from portal.backend.services.files import FileDownload, download_attachment
 from portal.backend.services.profiles import download_insurance_card
@@ -147,6 +148,24 @@ async def health_record(request: Request) -> Response:
     return _file(await _authorized(request, record_exports.health_record))
 
 
+async def brand_logo(request: Request) -> Response:
+    """A practice's logo, for its pages and the sign-in page: public like its name (no PHI,
+    no session needed), cached for a few minutes (a new logo gets a new address)."""
+    try:
+        practice_id = uuid.UUID(request.path_params["practice_id"])
+    except ValueError:
+        return NOT_FOUND
+    logo = await asyncio.to_thread(call, branding.logo_file, practice_id)
+    if logo is None:
+        return NOT_FOUND
+    data, content_type = logo
+    return Response(
+        data,
+        media_type=content_type,
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 async def health(request: Request) -> Response:
     """The database, the file store and the scheduler, each time-boxed: 200 when all answer,
     503 when any does not (see docs/monitoring.md). No PHI, addresses or error texts."""
@@ -181,7 +200,9 @@ def create_api() -> Starlette:
             Route("/files/records/health-record.json", health_record, methods=["GET"]),
             Route("/files/records/{record_id}/document", record_document, methods=["GET"]),
             Route("/files/records/{record_id}/record.pdf", record_pdf, methods=["GET"]),
+            Route("/files/brand/{practice_id}/logo", brand_logo, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
+            *session_cookie.ROUTES,
             *twilio.ROUTES,
         ]
     )

@@ -74,10 +74,12 @@ class TokenPurpose(StrEnum):
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a purpose, not a password)
     SIGN_IN = "sign_in"
+    SESSION_TICKET = "session_ticket"
 
 
 class AccountToken(TenantTable, table=True):
-    """A single-use link or sign-in step; the browser gets the token, the database its hash."""
+    """A single-use link, sign-in step or session ticket; the browser gets the token, the
+    database its hash."""
 
     __tablename__ = "account_tokens"
     __table_args__ = (Index("ix_account_tokens_user_purpose", "user_id", "purpose"),)

@@ -32,7 +32,7 @@ from portal.backend.patient_index import name_dob_index
 from portal.backend.security.passwords import hash_password, password_problem
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.services import account_tokens, mfa
-from portal.backend.services.sessions import SignedIn, open_session
+from portal.backend.services.sessions import open_session
 from portal.backend.services.sign_in import normalize_email
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -176,8 +176,9 @@ def choose_password(
 
 def finish_invitation(
     token: str, date_of_birth: date | None, code: str, *, device: str, uow: UnitOfWork
-) -> tuple[list[str], SignedIn]:
-    """Confirm the authenticator: the account becomes active and the link is spent."""
+) -> tuple[list[str], Principal]:
+    """Confirm the authenticator: the account becomes active, the link is spent and a session
+    opens (the browser gets its token through a session ticket)."""
     with uow:
         row, user = _invitation(uow, token)
         _check_identity(uow, row, user, date_of_birth)
@@ -194,9 +195,9 @@ def finish_invitation(
             resource_type="user",
             resource_id=user.id,
         )
-        signed_in = open_session(uow, user, device=device)
+        principal = open_session(uow, user, device=device).principal
         uow.commit()
-        return codes, signed_in
+        return codes, principal
 
 
 def registration_open(*, uow: UnitOfWork) -> bool:

@@ -26,9 +26,10 @@ from portal.backend.models import (
 from portal.backend.models.base import utcnow
 from portal.backend.notify.outbox import enqueue_email
 from portal.backend.security.passwords import MAX_LENGTH, verify_password
+from portal.backend.security.principal import Principal
 from portal.backend.security.tokens import new_token
 from portal.backend.services import account_tokens, mfa
-from portal.backend.services.sessions import SignedIn, open_session
+from portal.backend.services.sessions import open_session
 
 FAILURES_BEFORE_LOCKOUT = 5
 LOCKOUT = timedelta(minutes=15)
@@ -104,8 +105,9 @@ def begin_sign_in(email: str, password: str, *, client: str | None, uow: UnitOfW
 
 def complete_sign_in(
     challenge: str, code: str, *, client: str | None, device: str, uow: UnitOfWork
-) -> SignedIn:
-    """The second step: a TOTP code (accepted once) or an unused recovery code."""
+) -> Principal:
+    """The second step: a TOTP code (accepted once) or an unused recovery code. The session
+    opens here; the browser gets its token through a ticket (services/session_tickets.py)."""
     with uow:
         client_hash = _client_hash(uow, client)
         if _address_is_blocked(uow, client_hash):
@@ -135,9 +137,9 @@ def complete_sign_in(
         row.used_at = utcnow()
         user.failed_sign_ins = 0
         _record_attempt(uow, client_hash, succeeded=True)
-        signed_in = open_session(uow, user, device=device)
+        principal = open_session(uow, user, device=device).principal
         uow.commit()
-        return signed_in
+        return principal
 
 
 def start_enrollment(challenge: str, *, uow: UnitOfWork) -> mfa.AuthenticatorSetup:
@@ -153,9 +155,9 @@ def start_enrollment(challenge: str, *, uow: UnitOfWork) -> mfa.AuthenticatorSet
 
 def finish_enrollment(
     challenge: str, code: str, *, client: str | None, device: str, uow: UnitOfWork
-) -> tuple[list[str], SignedIn]:
+) -> tuple[list[str], Principal]:
     """Confirm the new authenticator with one code; returns the recovery codes (shown once)
-    and the new session."""
+    and the principal of the new session."""
     with uow:
         row, user = _pending(uow, challenge)
         if user is None or user.mfa_enrolled_at is not None:
@@ -164,9 +166,9 @@ def finish_enrollment(
         row.used_at = utcnow()
         user.failed_sign_ins = 0
         _record_attempt(uow, _client_hash(uow, client), succeeded=True)
-        signed_in = open_session(uow, user, device=device)
+        principal = open_session(uow, user, device=device).principal
         uow.commit()
-        return codes, signed_in
+        return codes, principal
 
 
 def _pending(uow: UnitOfWork, challenge: str) -> tuple[AccountToken | None, User | None]:

@@ -7,18 +7,26 @@ import reflex as rx
 
 from portal import routes
 from portal.backend.config import settings
+from portal.backend.security.principal import Principal
 from portal.backend.services import invitations, sign_in
 from portal.backend.services.mfa import CodeRejected
 from portal.components.feedback import error_alert, notice
 from portal.components.forms import code_field, field, form, text_of
 from portal.components.mfa import authenticator_setup, recovery_codes
 from portal.layout import PRODUCT, auth_card, loading, portal_page
-from portal.state.base import client_address, device_of, run_service, screen_state
-from portal.state.session import SessionState, landing_of, signed_in
+from portal.state.base import (
+    client_address,
+    device_of,
+    run_password_service,
+    run_service,
+    screen_state,
+)
+from portal.state.session import landing_of, signed_in, start_session
 
 ERROR_ID = "sign-in-error"
 NOTICES = {
     "signed_out": "You were signed out.",
+    "not_started": "Signing in did not finish. Sign in again.",
     "password_changed": "Your password was changed. Sign in with it and a code from your app.",
 }
 
@@ -37,6 +45,7 @@ class SignInState(rx.State):
     demo: bool = False
     _challenge: str = ""
     _home: str = ""
+    _signed_in: Principal | None = None
 
     def _clear(self) -> None:
         self.reset()
@@ -65,7 +74,7 @@ class SignInState(rx.State):
         self.error, self.pending = "", True
         yield
         try:
-            challenge = await run_service(
+            challenge = await run_password_service(
                 self, sign_in.begin_sign_in, email, password, client=client_address(self)
             )
         except sign_in.SignInFailed as refusal:
@@ -89,7 +98,7 @@ class SignInState(rx.State):
         self.error, self.pending = "", True
         yield
         try:
-            signed = await run_service(
+            principal = await run_service(
                 self,
                 sign_in.complete_sign_in,
                 self._challenge,
@@ -101,9 +110,8 @@ class SignInState(rx.State):
             self.error, self.pending = str(refusal), False
             yield rx.set_value("code", "")
             return
-        (await self.get_state(SessionState))._adopt(signed)
-        self.pending = False
-        yield rx.redirect(await landing_of(self, signed.principal), replace=True)
+        self._challenge = ""
+        yield await start_session(self, principal, await landing_of(self, principal))
 
     @rx.event
     async def submit_enrollment(self, form_data: dict):
@@ -111,7 +119,7 @@ class SignInState(rx.State):
         self.error, self.pending = "", True
         yield
         try:
-            codes, signed = await run_service(
+            codes, principal = await run_service(
                 self,
                 sign_in.finish_enrollment,
                 self._challenge,
@@ -122,9 +130,9 @@ class SignInState(rx.State):
         except (CodeRejected, sign_in.SignInFailed) as refusal:
             self.error, self.pending = str(refusal), False
             return
-        (await self.get_state(SessionState))._adopt(signed)
+        self._signed_in = principal
         self.codes, self.qr_code, self.secret = codes, "", ""
-        self._home = await landing_of(self, signed.principal)
+        self._home = await landing_of(self, principal)
         self.step, self.pending = "codes", False
 
     @rx.event
@@ -132,10 +140,12 @@ class SignInState(rx.State):
         return rx.download(data="\n".join(self.codes) + "\n", filename="recovery-codes.txt")
 
     @rx.event
-    def continue_to_portal(self):
-        home = self._home or routes.SIGN_IN
+    async def continue_to_portal(self):
+        principal, home = self._signed_in, self._home
         self._clear()
-        return rx.redirect(home, replace=True)
+        if principal is None:
+            return rx.redirect(routes.SIGN_IN, replace=True)
+        return await start_session(self, principal, home)
 
     @rx.event
     def start_over(self):

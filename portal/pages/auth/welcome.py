@@ -9,6 +9,7 @@ from datetime import date
 import reflex as rx
 
 from portal import routes
+from portal.backend.security.principal import Principal
 from portal.backend.services import invitations
 from portal.backend.services.mfa import CodeRejected
 from portal.components.feedback import error_alert
@@ -23,7 +24,7 @@ from portal.components.forms import (
 from portal.components.mfa import authenticator_setup, recovery_codes
 from portal.layout import auth_card, loading, portal_page
 from portal.state.base import device_of, run_service, screen_state, take_link_token
-from portal.state.session import SessionState
+from portal.state.session import start_session
 
 ERROR_ID = "welcome-error"
 
@@ -42,6 +43,7 @@ class WelcomeState(rx.State):
     _token: str = ""
     _date_of_birth: date | None = None
     _home: str = ""
+    _signed_in: Principal | None = None
 
     @rx.event
     async def load(self):
@@ -98,7 +100,7 @@ class WelcomeState(rx.State):
         self.error, self.pending = "", True
         yield
         try:
-            codes, signed = await run_service(
+            codes, principal = await run_service(
                 self,
                 invitations.finish_invitation,
                 self._token,
@@ -109,9 +111,9 @@ class WelcomeState(rx.State):
         except (CodeRejected, invitations.InvitationRefused) as refusal:
             self.error, self.pending = str(refusal), False
             return
-        (await self.get_state(SessionState))._adopt(signed)
+        self._signed_in = principal
         self._token, self._date_of_birth = "", None
-        self._home = routes.home_of(signed.principal.role)
+        self._home = routes.home_of(principal.role)
         self.codes, self.qr_code, self.secret = codes, "", ""
         self.step, self.pending = "codes", False
 
@@ -120,11 +122,13 @@ class WelcomeState(rx.State):
         return rx.download(data="\n".join(self.codes) + "\n", filename="recovery-codes.txt")
 
     @rx.event
-    def finish(self):
-        home = self._home or routes.SIGN_IN
+    async def finish(self):
+        principal, home = self._signed_in, self._home
         self.reset()
         self._home = ""
-        return rx.redirect(home, replace=True)
+        if principal is None:
+            return rx.redirect(routes.SIGN_IN, replace=True)
+        return await start_session(self, principal, home)
 
 
 @portal_page(routes.WELCOME, title="Set up your account", role=None, on_load=WelcomeState.load)
