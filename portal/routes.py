@@ -60,6 +60,8 @@ ADMIN_ARTICLES = "/admin/articles"
 ADMIN_SETTINGS = "/admin/settings"
 ADMIN_ANALYTICS = "/admin/analytics"
 ADMIN_CARE_TEAMS = "/admin/care-teams"
+ADMIN_BREAK_GLASS = "/admin/break-glass"
+ADMIN_EMERGENCY_CHART = "/admin/break-glass/chart"
 
 HOME_OF_ROLE = {
     Role.PATIENT: PATIENT_HOME,
@@ -110,6 +112,7 @@ NAVIGATION = {
         ("Settings", ADMIN_SETTINGS),
         ("Analytics", ADMIN_ANALYTICS),
         ("Audit log", ADMIN_AUDIT),
+        ("Break-glass review", ADMIN_BREAK_GLASS),
         ("Articles", ADMIN_ARTICLES),
         *([("Dev mailbox", ADMIN_MAILBOX)] if settings().demo else []),
         ("Security", SECURITY_OF_ROLE[Role.ADMIN]),
@@ -124,3 +127,8 @@ def home_of(role: Role | str) -> str:
 def patient_chart(patient_id: object, tab: str = "") -> str:
     """A patient's chart (the id is opaque; nothing else about the patient goes in a URL)."""
     return f"{PROVIDER_CHART}?patient={patient_id}" + (f"&tab={tab}" if tab else "")
+
+
+def emergency_chart(patient_id: object) -> str:
+    """An admin's read-only view of a chart opened by break-glass (an opaque id only)."""
+    return f"{ADMIN_EMERGENCY_CHART}?patient={patient_id}"

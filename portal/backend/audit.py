@@ -78,6 +78,17 @@ class AuditLog:
     def __init__(self, session: Session, keyring: KeyRing):
         self._session = session
         self._keyring = keyring
+        self._break_glass: dict[uuid.UUID, uuid.UUID] = {}
+
+    def flag_break_glass(self, patient_id: uuid.UUID, grant_id: uuid.UUID) -> None:
+        """From now on in this transaction, the caller reaches `patient_id` under the
+        break-glass grant `grant_id`: every event about the patient says so in its details
+        (`break_glass=<grant id>`), so the admins' review counts what was done under it."""
+        self._break_glass[patient_id] = grant_id
+
+    def break_glass_grant(self, patient_id: uuid.UUID) -> uuid.UUID | None:
+        """The grant under which this transaction reaches `patient_id`, if any."""
+        return self._break_glass.get(patient_id)
 
     def record(
         self,
@@ -93,6 +104,9 @@ class AuditLog:
         details: str | None = None,
     ) -> None:
         request = _request.get() or RequestContext()
+        grant = self._break_glass.get(patient_id) if principal and patient_id else None
+        if grant is not None:
+            details = f"{details}; break_glass={grant}" if details else f"break_glass={grant}"
         chain, sequence, previous_hash = self._claim_chain()
         event = SimpleNamespace(
             chain=chain,

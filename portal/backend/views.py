@@ -684,6 +684,10 @@ class PracticeSettings:
     message_response_hours: int
     # Record kinds released only after a provider's review.
     records_held_for_review: list[str] = field(default_factory=list)
+    # The primary colour ("#rrggbb", "" for the portal's own) and the logo's address ("" for
+    # none).
+    brand_colour: str = ""
+    logo_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -776,6 +780,8 @@ class ChartHeader:
     age: int
     medical_record_number: str
     pronouns: str
+    # The practice's time until which the caller reads this chart under break-glass, or "".
+    emergency_until: str = ""
 
 
 @dataclass(frozen=True)
@@ -827,6 +833,26 @@ class CareTeamLine:
     members: list[CareTeamMemberLine]
     # Patients whose messages go to this team's inbox.
     patients: int
+
+
+@dataclass(frozen=True)
+class CareTeamPatientLine:
+    """A patient as the care teams page moves them: their name and team only."""
+
+    id: str
+    name: str
+    team_id: str  # "" when the patient has no care team yet
+    team: str
+
+
+@dataclass(frozen=True)
+class CareTeamPatients:
+    """A page of patients, of one team or found by name; `next_after` continues a team's,
+    `more` counts the matches of a search beyond the page."""
+
+    lines: list[CareTeamPatientLine]
+    next_after: str = ""
+    more: int = 0
 
 
 # --- health education ----------------------------------------------------------------------

@@ -30,7 +30,8 @@ from tests.e2e.test_booking import _principal
 from tests.e2e.test_shells import assert_accessible
 
 PATIENT = DEMO_PATIENT_EMAIL
-PROVIDER = "dr.chen@riverside.example"
+# On the demo patient's care team (Heart and Vascular): he reads her chart without break-glass.
+PROVIDER = "dr.okafor@riverside.example"
 IN_RANGE = "In the normal range"
 
 
@@ -276,7 +277,9 @@ def test_records_handlers_answer_for_another_patients_record_as_for_none(
     )
     assert snapshot() == before
     assert any('"role_rx_state_": "patient"' in reply for reply in replies)  # it ran signed in
-    assert not any(reply.startswith("timeout") for reply in replies)
+    # With no older page to read, `older` changes nothing, so nothing comes back for it.
+    silent = f"timeout: {AccessLogState.get_full_name()}.older"
+    assert [reply for reply in replies if reply.startswith("timeout")] in ([], [silent])
     assert [s for s in secrets if any(s in reply for reply in replies)] == []
     answer = _detail_delta(replies)[-1]
     assert answer == _detail_delta(made_up)[-1]

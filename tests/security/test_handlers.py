@@ -271,6 +271,9 @@ def test_the_generated_list_covers_every_registered_handler():
         "RecordsState.save",
         "InboxThreadState.reassign",
         "SecurityState.sign_out_device",
+        "ChartState.break_glass",
+        "BreakGlassState.mark_reviewed",
+        "BreakGlassState.open_chart",
     ):
         assert expected in names
 

@@ -21,6 +21,7 @@ from portal.backend.db import UnitOfWork
 from portal.backend.demo import clinical, labs, people
 from portal.backend.demo.documents import one_page_pdf
 from portal.backend.models import (
+    AccessGrant,
     Appointment,
     AppointmentStatus,
     AppointmentType,
@@ -50,6 +51,7 @@ from portal.backend.patient_index import index_patient
 from portal.backend.security import totp
 from portal.backend.security.passwords import hash_password
 from portal.backend.security.principal import Role
+from portal.backend.services.patient_access import BREAK_GLASS_MINUTES
 from portal.backend.services.sign_in import normalize_email
 
 DEMO_PASSWORD = "riverside-demo-2026"
@@ -77,6 +79,10 @@ VISIT_REASONS = [
     "Knee pain",
     "Lab results discussion",
 ]
+BREAK_GLASS_REASON = (
+    "Covering the Saturday walk-in clinic: the patient came in short of breath and I needed "
+    "their medication list and allergies."
+)
 CANCELLATION_POLICY = (
     "Please cancel or reschedule at least 24 hours before your visit so that another patient "
     "can use the time. Within 24 hours, call the practice."
@@ -198,6 +204,7 @@ class _DemoBuilder:
         for index, entry in enumerate(people.PATIENTS):
             self._patient(index, *entry)
         self._clinic_days(self.providers[0])
+        self._past_break_glass()
         self._latest_news()
         self._articles()
         self.uow.audit.record(
@@ -206,6 +213,24 @@ class _DemoBuilder:
             tenant_id=self.practice.id,
             resource_type="practice",
             resource_id=self.practice.id,
+        )
+
+    def _past_break_glass(self) -> None:
+        """A grant from three days ago, not reviewed yet, so the admins' break-glass review has
+        something to show: the paediatrician covering the walk-in clinic opened an adult patient
+        of the heart team."""
+        covering = self.providers[2]
+        patient = next(p for p in self.patients if p.care_team_id == self.teams["heart"].id)
+        granted = self.now - timedelta(days=3, hours=2)
+        self.add(
+            AccessGrant(
+                tenant_id=self.practice.id,
+                user_id=covering.user_id,
+                patient_id=patient.id,
+                reason=BREAK_GLASS_REASON,
+                created_at=granted,
+                expires_at=granted + timedelta(minutes=BREAK_GLASS_MINUTES),
+            )
         )
 
     def _latest_news(self) -> None:

@@ -29,6 +29,7 @@ from portal.backend.models import (
 )
 from portal.backend.models.base import utcnow
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.services.patient_access import normal_access, own_patient
 from portal.backend.services.scheduling import appointment_card
 from portal.backend.views import (
     MODALITY_LABELS,
@@ -50,9 +51,7 @@ RECENT_CONVERSATIONS = 5
 def patient_home(principal: Principal, *, uow: UnitOfWork) -> PatientHome:
     require_role(principal, Role.PATIENT)
     with uow:
-        patient = uow.patients.get_for(principal, principal.patient_id)
-        if patient is None:
-            raise NotFound
+        patient = own_patient(uow, principal)
         practice = uow.session.get(Practice, principal.tenant_id)
         zone = practice.time_zone
         upcoming = (
@@ -135,6 +134,7 @@ def provider_today(principal: Principal, *, uow: UnitOfWork) -> ProviderToday:
                 MedicalRecord.kind == RecordKind.LAB_RESULT,
                 MedicalRecord.reviewed_at.is_(None),
                 MedicalRecord.provider_id == provider.id,
+                normal_access(principal, MedicalRecord.patient_id),
             )
         )
         profile_changes = uow.session.exec(

@@ -35,6 +35,7 @@ from portal.backend.models.base import utcnow
 from portal.backend.notify import links
 from portal.backend.notify.outbox import notify_patient, portal_link
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.services.patient_access import own_patient
 from portal.backend.storage import (
     ALLOWED_TYPES,
     IMAGE_TYPES,
@@ -107,7 +108,7 @@ def messaging_home(principal: Principal, *, uow: UnitOfWork) -> MessagingContext
     """The patient's threads, their care team and the practice's response-time target."""
     require_role(principal, Role.PATIENT)
     with uow:
-        patient = _patient(uow, principal)
+        patient = own_patient(uow, principal)
         team = uow.session.get(CareTeam, patient.care_team_id) if patient.care_team_id else None
         practice = uow.session.get(Practice, principal.tenant_id)
         threads = uow.conversations.all(
@@ -154,7 +155,7 @@ def start_thread(
     body = _body(body)
     checked = _checked_files(files)
     with uow:
-        patient = _patient(uow, principal)
+        patient = own_patient(uow, principal)
         if patient.care_team_id is None:
             raise MessageRefused("You have no care team yet. Please call the practice.")
         if care_team_id is not None and care_team_id != patient.care_team_id:
@@ -465,13 +466,6 @@ def mark_done(principal: Principal, thread_id: uuid.UUID, done: bool, *, uow: Un
 
 
 # --- internals ------------------------------------------------------------------------------
-
-
-def _patient(uow: UnitOfWork, principal: Principal) -> Patient:
-    patient = uow.patients.get_for(principal, principal.patient_id)
-    if patient is None:
-        raise NotFound
-    return patient
 
 
 def _teams_of(principal: Principal):

@@ -8,8 +8,8 @@ from __future__ import annotations
 from portal.backend.db import UnitOfWork
 from portal.backend.models.base import utcnow
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.services.patient_access import own_patient
 from portal.backend.services.profile_view import profile_view
-from portal.backend.services.profiles import patient_for
 from portal.backend.views import PatientProfile
 
 ONBOARDING_STEPS = ("details", "insurance", "contacts", "notifications")
@@ -21,7 +21,7 @@ def onboarding_due(principal: Principal, *, uow: UnitOfWork) -> bool:
     if principal.role != Role.PATIENT:
         return False
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         return patient.onboarding_step is None and patient.onboarding_finished_at is None
 
 
@@ -30,7 +30,7 @@ def start_onboarding(principal: Principal, *, uow: UnitOfWork) -> PatientProfile
     not sent to it again (the home page offers to resume it instead)."""
     require_role(principal, Role.PATIENT)
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         if patient.onboarding_step is None and patient.onboarding_finished_at is None:
             patient.onboarding_step = ONBOARDING_STEPS[0]
         uow.audit.record(
@@ -51,7 +51,7 @@ def save_onboarding_step(principal: Principal, step: str, *, uow: UnitOfWork) ->
     if step not in (*ONBOARDING_STEPS, ONBOARDING_DONE):
         raise NotFound
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         if patient.onboarding_finished_at is None:
             patient.onboarding_step = step
             if step == ONBOARDING_DONE:

@@ -1,9 +1,12 @@
 """A patient's chart for the care team: the header and each tab's reading.
 
-A provider opens the patients of their own practice; any other id answers as missing
-(`NotFound`). Every read of the header or a tab is audited as `patient.chart.read` with the tab
-(the Profile tab's read is the profiles service's `profile.read`). The Messages tab and the
-unread count show only threads with the provider's own care teams, as the inbox does.
+Who opens which chart is `patient_access.readable_patient`'s to say: a provider their own
+patients (care teams, appointments), staff another patient of the practice under a live
+break-glass grant (admins read the header, summary and appointments that way, never messages);
+anything else raises `BreakGlassNeeded` or `NotFound`. Every read of the header or a tab is
+audited as `patient.chart.read` with the tab, flagged under a grant (the Profile tab's read is
+the profiles service's `profile.read`). The Messages tab and the unread count show only threads
+with the provider's own care teams, as the inbox does.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from portal.backend.models import (
     RecordKind,
 )
 from portal.backend.models.base import utcnow
-from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.security.principal import Principal, Role, require_role
 from portal.backend.services.messaging import CATEGORY_LABELS
+from portal.backend.services.patient_access import emergency_access, readable_patient
 from portal.backend.services.patient_search import (
     age_on,
     attention_of,
@@ -50,12 +54,14 @@ THREADS_SHOWN = 50
 
 
 def chart_header(principal: Principal, patient_id: uuid.UUID, *, uow: UnitOfWork) -> ChartHeader:
-    """Who the chart is about: name, date of birth and age, MRN, pronouns."""
-    require_role(principal, Role.PROVIDER)
+    """Who the chart is about: name, date of birth and age, MRN, pronouns; and until when the
+    caller reads it under break-glass, if they do."""
+    require_role(principal, Role.PROVIDER, Role.ADMIN)
     with uow:
-        patient = _chart_patient(uow, principal, patient_id)
+        patient = readable_patient(uow, principal, patient_id)
         _audit_chart(uow, principal, patient, "header")
         uow.commit()
+        access = emergency_access(uow, patient)
         return ChartHeader(
             id=str(patient.id),
             name=patient.full_name,
@@ -64,15 +70,16 @@ def chart_header(principal: Principal, patient_id: uuid.UUID, *, uow: UnitOfWork
             age=age_on(patient.date_of_birth, _today(uow, principal)),
             medical_record_number=patient.medical_record_number,
             pronouns=patient.pronouns or "",
+            emergency_until=access.until if access else "",
         )
 
 
 def chart_summary(principal: Principal, patient_id: uuid.UUID, *, uow: UnitOfWork) -> ChartSummary:
     """The next visit and the counts that need the care team: unread messages from the
     patient, results to review, recent results."""
-    require_role(principal, Role.PROVIDER)
+    require_role(principal, Role.PROVIDER, Role.ADMIN)
     with uow:
-        patient = _chart_patient(uow, principal, patient_id)
+        patient = readable_patient(uow, principal, patient_id)
         zone = uow.session.get(Practice, principal.tenant_id).time_zone
         now = utcnow()
         upcoming = _upcoming(uow, principal, patient)
@@ -113,9 +120,9 @@ def chart_appointments(
 ) -> ChartAppointments:
     """The patient's upcoming visits and their last PAST_SHOWN past or closed ones, with every
     clinician of the practice."""
-    require_role(principal, Role.PROVIDER)
+    require_role(principal, Role.PROVIDER, Role.ADMIN)
     with uow:
-        patient = _chart_patient(uow, principal, patient_id)
+        patient = readable_patient(uow, principal, patient_id)
         zone = uow.session.get(Practice, principal.tenant_id).time_zone
         now = utcnow()
         upcoming = uow.appointments.all(_upcoming(uow, principal, patient))
@@ -146,7 +153,7 @@ def chart_messages(
     other teams are not the provider's to read and are not shown."""
     require_role(principal, Role.PROVIDER)
     with uow:
-        patient = _chart_patient(uow, principal, patient_id)
+        patient = readable_patient(uow, principal, patient_id)
         zone = uow.session.get(Practice, principal.tenant_id).time_zone
         threads = uow.conversations.all(
             uow.conversations.scoped(principal)
@@ -185,13 +192,6 @@ def chart_messages(
                 for t in threads
             ]
         )
-
-
-def _chart_patient(uow: UnitOfWork, principal: Principal, patient_id: uuid.UUID) -> Patient:
-    patient = uow.patients.get_for(principal, patient_id)
-    if patient is None:
-        raise NotFound
-    return patient
 
 
 def _audit_chart(uow: UnitOfWork, principal: Principal, patient: Patient, tab: str) -> None:

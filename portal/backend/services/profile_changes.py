@@ -21,6 +21,7 @@ from portal.backend.notify import links
 from portal.backend.notify.outbox import notify_patient, portal_link
 from portal.backend.patient_index import index_patient
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.services.patient_access import own_patient
 from portal.backend.services.profile_checks import CONTROL, ProfileInvalid, checked_identity
 from portal.backend.services.profile_view import (
     IDENTITY_LABELS,
@@ -28,7 +29,6 @@ from portal.backend.services.profile_view import (
     identity_of,
     profile_view,
 )
-from portal.backend.services.profiles import patient_for
 from portal.backend.views import PatientProfile, ProfileChangeLine
 
 # --- asked for by the patient ---------------------------------------------------------------
@@ -47,7 +47,7 @@ def request_identity_change(
     require_role(principal, Role.PATIENT)
     values = checked_identity(legal_first_name, legal_last_name, date_of_birth)
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         current = identity_of(patient)
         requested = {k: v for k, v in values.items() if current[k] != v}
         if not requested:
@@ -89,7 +89,7 @@ def withdraw_identity_change(principal: Principal, *, uow: UnitOfWork) -> Patien
     """The patient's pending request is declined on their own word."""
     require_role(principal, Role.PATIENT)
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         pending = _pending_of(uow, principal, patient.id)
         if pending is None:
             raise NotFound

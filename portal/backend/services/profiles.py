@@ -11,10 +11,7 @@ values. Search indexes follow every change of the preferred name, phone or email
 
 from __future__ import annotations
 
-import io
 import uuid
-
-from PIL import Image
 
 from portal.backend.db import UnitOfWork
 from portal.backend.models import Patient
@@ -22,6 +19,7 @@ from portal.backend.models.base import utcnow
 from portal.backend.patient_index import index_patient
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.services.files import FileDownload
+from portal.backend.services.patient_access import own_patient, readable_patient
 from portal.backend.services.profile_checks import (
     ContactDetails,
     EmergencyContact,
@@ -32,12 +30,17 @@ from portal.backend.services.profile_checks import (
     checked_insurance,
 )
 from portal.backend.services.profile_view import contacts_of, profile_view
-from portal.backend.storage import IMAGE_TYPES, UploadRefused, check_upload
+from portal.backend.storage import ImageRefused, UploadRefused, clean_image
 from portal.backend.views import PatientProfile
 
 CARD_LIMIT_BYTES = 10 * 1024 * 1024
 CARD_MAX_PIXELS = 40_000_000
 CARD_SIDES = ("front", "back")
+CARD_REFUSALS = {
+    "not_an_image": "Add a photo of the card: a PNG or JPEG image.",
+    "unreadable": "This file is not a picture we can read. Add a PNG or JPEG photo.",
+    "too_many_pixels": "The picture is too large; take a smaller photo.",
+}
 MAX_CONTACTS = 5
 
 
@@ -51,11 +54,11 @@ def my_profile(principal: Principal, *, uow: UnitOfWork) -> PatientProfile:
 
 
 def read_profile(principal: Principal, patient_id: uuid.UUID, *, uow: UnitOfWork) -> PatientProfile:
-    """A patient's profile: the patient's own, or, for a provider, any patient of their
-    practice. Audited as a read of the patient's record; anything else is NotFound."""
-    require_role(principal, Role.PATIENT, Role.PROVIDER)
+    """A patient's profile: the patient's own, or, for staff, a patient they may read
+    (`patient_access`). Audited as a read of the patient's record; anything else is NotFound."""
+    require_role(principal, Role.PATIENT, Role.PROVIDER, Role.ADMIN)
     with uow:
-        patient = patient_for(uow, principal, patient_id)
+        patient = readable_patient(uow, principal, patient_id)
         uow.audit.record(
             principal,
             "profile.read",
@@ -78,7 +81,7 @@ def update_contact_details(
     require_role(principal, Role.PATIENT)
     values = checked_contact_details(details)
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         changed = [name for name, value in values.items() if getattr(patient, name) != value]
         for name in changed:
             setattr(patient, name, values[name])
@@ -105,7 +108,7 @@ def save_insurance(
     require_role(principal, Role.PATIENT)
     values = checked_insurance(details)
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         current = dict(patient.insurance or {})
         changed = sorted(k for k, v in values.items() if current.get(k, "") != v)
         if changed:
@@ -119,7 +122,7 @@ def remove_insurance(principal: Principal, *, uow: UnitOfWork) -> PatientProfile
     """No insurance on file any more (self-pay); the card images are deleted too."""
     require_role(principal, Role.PATIENT)
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         insurance = patient.insurance or {}
         keys = [insurance[f"{side}_key"] for side in CARD_SIDES if insurance.get(f"{side}_key")]
         if patient.insurance:
@@ -142,7 +145,7 @@ def upload_insurance_card(
         raise NotFound
     image, content_type = card_image(data)
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         insurance = dict(patient.insurance or {})
         old_key = insurance.get(f"{side}_key")
         insurance[f"{side}_key"] = uow.files.put(image, content_type)
@@ -160,7 +163,7 @@ def remove_insurance_card(principal: Principal, side: str, *, uow: UnitOfWork) -
     if side not in CARD_SIDES:
         raise NotFound
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         insurance = dict(patient.insurance or {})
         old_key = insurance.pop(f"{side}_key", None)
         insurance.pop(f"{side}_type", None)
@@ -181,7 +184,7 @@ def save_emergency_contact(
     require_role(principal, Role.PATIENT)
     values = checked_contact(contact)
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         contacts = contacts_of(patient)
         if contact_id:
             position = next((i for i, c in enumerate(contacts) if c["id"] == contact_id), None)
@@ -211,7 +214,7 @@ def remove_emergency_contact(
 ) -> PatientProfile:
     require_role(principal, Role.PATIENT)
     with uow:
-        patient = patient_for(uow, principal, principal.patient_id)
+        patient = own_patient(uow, principal)
         contacts = contacts_of(patient)
         kept = [c for c in contacts if c["id"] != contact_id]
         if len(kept) == len(contacts):
@@ -228,12 +231,16 @@ def remove_emergency_contact(
 def download_insurance_card(
     principal: Principal, patient_id: uuid.UUID, side: str, *, uow: UnitOfWork
 ) -> FileDownload:
-    """One side of a patient's insurance card, for the patient or a provider of the practice;
-    anything else (another patient, an admin, a missing image) answers as missing."""
+    """One side of a patient's insurance card, for the patient or staff who may read the
+    patient (`patient_access`); anything else (another patient, a patient outside normal
+    access without a grant, a missing image) answers as missing."""
     with uow:
         row = None
-        if principal.role in (Role.PATIENT, Role.PROVIDER) and side in CARD_SIDES:
-            row = uow.patients.get_for(principal, patient_id)
+        if side in CARD_SIDES:
+            try:
+                row = readable_patient(uow, principal, patient_id)
+            except NotFound:
+                row = None
         key = (row.insurance or {}).get(f"{side}_key") if row is not None else None
         if key is None:
             uow.audit.record(
@@ -265,40 +272,14 @@ def card_image(data: bytes) -> tuple[bytes, str]:
     """The image re-encoded without metadata, and its type; refused in plain words when it is
     too large, not a PNG or JPEG, or cannot be read as an image."""
     try:
-        content_type = check_upload(data, max_bytes=CARD_LIMIT_BYTES)
+        return clean_image(data, max_bytes=CARD_LIMIT_BYTES, max_pixels=CARD_MAX_PIXELS)
+    except ImageRefused as refused:
+        raise ProfileInvalid({"card": CARD_REFUSALS[refused.reason]}) from None
     except UploadRefused as refused:
         raise ProfileInvalid({"card": str(refused)}) from None
-    if content_type not in IMAGE_TYPES:
-        raise ProfileInvalid({"card": "Add a photo of the card: a PNG or JPEG image."})
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("PNG", "JPEG"):
-                raise OSError
-            if image.width * image.height > CARD_MAX_PIXELS:
-                raise ProfileInvalid({"card": "The picture is too large; take a smaller photo."})
-            image.load()
-            clean = image.convert("RGB" if image.format == "JPEG" else "RGBA")
-            out = io.BytesIO()
-            if image.format == "JPEG":
-                clean.save(out, format="JPEG", quality=90)
-            else:
-                clean.save(out, format="PNG")
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
-        raise ProfileInvalid(
-            {"card": "This file is not a picture we can read. Add a PNG or JPEG photo."}
-        ) from None
-    return out.getvalue(), content_type
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def patient_for(uow: UnitOfWork, principal: Principal, patient_id: uuid.UUID | None) -> Patient:
-    """The patient `principal` may see (scoped in the query); NotFound for anyone else."""
-    patient = uow.patients.get_for(principal, patient_id) if patient_id else None
-    if patient is None:
-        raise NotFound
-    return patient
 
 
 def _audit_write(

@@ -1,8 +1,9 @@
 """The queries every record service shares: the patient and the records the caller may read, a
 lab result's values, the practice's providers and time zone.
 
-A patient reads their own released records; a provider reads every record of a patient of their
-practice, held ones included. Anything else raises `NotFound`, exactly like what does not exist.
+A patient reads their own released records; staff read every record, held ones included, of a
+patient they may read (`patient_access.readable_patient`: normal access, or break-glass).
+Anything else raises `NotFound`, exactly like what does not exist.
 """
 
 from __future__ import annotations
@@ -17,19 +18,12 @@ from portal.backend.db import UnitOfWork
 from portal.backend.models import LabComponent, MedicalRecord, Practice, Provider, RecordKind
 from portal.backend.models.base import utcnow
 from portal.backend.security.principal import NotFound, Principal, Role
-
-
-def readable_patient(uow: UnitOfWork, principal: Principal, patient_id: uuid.UUID | None = None):
-    """The patient the caller may read: their own, or a patient of the provider's practice."""
-    patient = uow.patients.get_for(principal, patient_id or principal.patient_id)
-    if patient is None:
-        raise NotFound
-    return patient
+from portal.backend.services.patient_access import readable_patient
 
 
 def visible_records(uow: UnitOfWork, principal: Principal, patient_id: uuid.UUID | None = None):
     """The records the caller may read: a patient's own released ones, or all of one patient
-    of the practice for a provider."""
+    for staff (who passed `readable_patient` for that patient)."""
     query = uow.records.scoped(principal)
     if principal.role == Role.PATIENT:
         return query.where(
@@ -39,11 +33,16 @@ def visible_records(uow: UnitOfWork, principal: Principal, patient_id: uuid.UUID
 
 
 def readable_record(uow: UnitOfWork, principal: Principal, record_id: uuid.UUID) -> MedicalRecord:
-    """One record the caller may read; anything else is audited as denied and raises NotFound."""
+    """One record the caller may read: a patient's own released one, or for staff one of a
+    patient they may read (`readable_patient`, so a read under a grant is flagged). Anything
+    else is audited as denied and raises NotFound (`BreakGlassNeeded` for a patient of the
+    practice outside normal access, audited by the gate)."""
     query = uow.records.scoped(principal).where(MedicalRecord.id == record_id)
     if principal.role == Role.PATIENT:
         query = visible_records(uow, principal).where(MedicalRecord.id == record_id)
     record = uow.records.first(query)
+    if record is not None and principal.role != Role.PATIENT:
+        readable_patient(uow, principal, record.patient_id)
     if record is None:
         uow.audit.record(
             principal,

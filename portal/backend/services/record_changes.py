@@ -1,4 +1,5 @@
-"""Medical records that providers enter, correct and review for the patients of their practice.
+"""Medical records that providers enter, correct and review for the patients they may read
+(`patient_access`: their own patients, or another of the practice's under break-glass).
 
 An entry is checked field by field (`record_entries`) before anything is stored. Release: a
 record is visible to its patient from `released_at`, set at once unless the practice holds its
@@ -20,11 +21,11 @@ from portal.backend.notify import links
 from portal.backend.notify.outbox import notify_patient, portal_link
 from portal.backend.patient_index import words
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.services.patient_access import readable_patient
 from portal.backend.services.record_access import (
     lab_components,
     practice_zone,
     provider_names,
-    readable_patient,
     readable_record,
 )
 from portal.backend.services.record_entries import (
@@ -48,7 +49,7 @@ from portal.backend.services.record_entries import (
 def add_record(
     principal: Principal, patient_id: uuid.UUID, entry: Entry, *, uow: UnitOfWork
 ) -> str:
-    """Enter a record for a patient of the practice; returns its id. The patient is told when
+    """Enter a record for a patient the provider may read; returns its id. The patient is told when
     it is released (at once, unless the practice holds its kind for review)."""
     require_role(principal, Role.PROVIDER)
     with uow:

@@ -17,11 +17,11 @@ from portal.backend.models.base import utcnow
 from portal.backend.record_pdf import records_pdf
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.services.files import FileDownload
+from portal.backend.services.patient_access import readable_patient
 from portal.backend.services.record_access import (
     lab_components,
     practice_zone,
     provider_names,
-    readable_patient,
     readable_record,
     visible_records,
 )
@@ -31,8 +31,9 @@ from portal.backend.views import local_moment
 
 
 def record_document(principal: Principal, record_id: uuid.UUID, *, uow: UnitOfWork) -> FileDownload:
-    """The file of a document record, for its patient (once released) or a provider."""
-    require_role(principal, Role.PATIENT, Role.PROVIDER)
+    """The file of a document record, for its patient (once released) or staff who may read
+    the patient (`patient_access`)."""
+    require_role(principal, Role.PATIENT, Role.PROVIDER, Role.ADMIN)
     with uow:
         record = readable_record(uow, principal, record_id)
         if record.kind != RecordKind.DOCUMENT:
@@ -56,8 +57,9 @@ def record_document(principal: Principal, record_id: uuid.UUID, *, uow: UnitOfWo
 
 
 def record_pdf(principal: Principal, record_id: uuid.UUID, *, uow: UnitOfWork) -> FileDownload:
-    """One record as a PDF, for its patient (once released) or a provider."""
-    require_role(principal, Role.PATIENT, Role.PROVIDER)
+    """One record as a PDF, for its patient (once released) or staff who may read the
+    patient (`patient_access`)."""
+    require_role(principal, Role.PATIENT, Role.PROVIDER, Role.ADMIN)
     with uow:
         record = readable_record(uow, principal, record_id)
         detail = detail_view(uow, principal, record)

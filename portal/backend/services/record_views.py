@@ -110,6 +110,7 @@ ACCESS_VERBS = {
     "review": "Reviewed",
     "pdf": "Downloaded",
     "download": "Downloaded",
+    "break_glass": "Asked for emergency access to",
 }
 ACCESS_OBJECTS = {
     "record": "a record in your chart",
@@ -118,6 +119,7 @@ ACCESS_OBJECTS = {
     "message": "your messages",
     "attachment": "a file you shared",
     "appointment": "your appointments",
+    "access_grant": "a record of emergency access to your chart",
 }
 
 

@@ -1,6 +1,7 @@
-"""Medical records to read: patients read what has been released to them; providers read every
-record of the patients of their practice, held ones included, and the lab results waiting for
-their review.
+"""Medical records to read: patients read what has been released to them; staff read every
+record, held ones included, of a patient they may read (`patient_access`: a provider's own
+patients, or anyone under a break-glass grant, read-only for admins); providers also list the
+lab results waiting for their review.
 
 A record's clinical content is one encrypted JSON document (`MedicalRecord.content`); a lab
 result's values are `LabComponent` rows, found across time by the blind index of their LOINC
@@ -22,13 +23,13 @@ from portal.backend.db import UnitOfWork
 from portal.backend.models import AuditEvent, MedicalRecord, Patient, RecordKind, User
 from portal.backend.patient_index import words
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.services.patient_access import normal_access, readable_patient
 from portal.backend.services.record_access import (
     lab_components,
     parse_id,
     parse_instant,
     practice_zone,
     provider_names,
-    readable_patient,
     readable_record,
     visible_records,
 )
@@ -60,8 +61,8 @@ def records_home(
     principal: Principal, patient_id: uuid.UUID | None = None, *, uow: UnitOfWork
 ) -> RecordsHome:
     """One section per kind of record: how many the caller may see (a patient: their released
-    records; a provider, naming the patient: all of them), and the newest."""
-    require_role(principal, Role.PATIENT, Role.PROVIDER)
+    records; staff, naming a patient they may read: all of them), and the newest."""
+    require_role(principal, Role.PATIENT, Role.PROVIDER, Role.ADMIN)
     with uow:
         patient = readable_patient(uow, principal, patient_id)
         zone = practice_zone(uow, principal)
@@ -105,9 +106,9 @@ def list_records(
     sort: str = "newest",
     uow: UnitOfWork,
 ) -> RecordList:
-    """The records of one kind, filtered and sorted. A patient sees their released records; a
-    provider names the patient (`patient_id`) and sees everything, held records included."""
-    require_role(principal, Role.PATIENT, Role.PROVIDER)
+    """The records of one kind, filtered and sorted. A patient sees their released records;
+    staff name the patient (`patient_id`) and see everything, held records included."""
+    require_role(principal, Role.PATIENT, Role.PROVIDER, Role.ADMIN)
     try:
         kind = RecordKind(kind)
     except ValueError:
@@ -158,8 +159,8 @@ def list_records(
 
 def record_detail(principal: Principal, record_id: uuid.UUID, *, uow: UnitOfWork) -> RecordDetail:
     """One record, with each lab value's range bar and its trend over the patient's released
-    (for a provider: all) results of the same test."""
-    require_role(principal, Role.PATIENT, Role.PROVIDER)
+    (for staff: all) results of the same test."""
+    require_role(principal, Role.PATIENT, Role.PROVIDER, Role.ADMIN)
     with uow:
         record = readable_record(uow, principal, record_id)
         detail = detail_view(uow, principal, record)
@@ -217,7 +218,8 @@ def access_log(principal: Principal, *, before: str = "", uow: UnitOfWork) -> Ac
 
 
 def awaiting_review(principal: Principal, *, uow: UnitOfWork) -> list[RecordLine]:
-    """Lab results the provider ordered that nobody has reviewed yet, oldest first."""
+    """Lab results the provider ordered that nobody has reviewed yet, oldest first, of the
+    patients they read normally (not those they reached by break-glass)."""
     require_role(principal, Role.PROVIDER)
     with uow:
         zone = practice_zone(uow, principal)
@@ -229,6 +231,7 @@ def awaiting_review(principal: Principal, *, uow: UnitOfWork) -> list[RecordLine
                 MedicalRecord.kind == RecordKind.LAB_RESULT,
                 MedicalRecord.reviewed_at.is_(None),
                 MedicalRecord.provider_id == principal.provider_id,
+                normal_access(principal, MedicalRecord.patient_id),
             )
             .order_by(MedicalRecord.effective_at)
             .limit(200)

@@ -55,6 +55,7 @@ from portal.backend.models.base import utcnow
 from portal.backend.notify import links
 from portal.backend.notify.outbox import notify_patient, portal_link
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.services.patient_access import own_patient
 from portal.backend.views import (
     MODALITY_LABELS,
     STATUS_LABELS,
@@ -108,7 +109,7 @@ def booking_options(principal: Principal, *, uow: UnitOfWork) -> BookingOptions:
     """The visit types this patient may book online and the clinicians of their care team."""
     require_role(principal, Role.PATIENT)
     with uow:
-        patient = _patient(uow, principal)
+        patient = own_patient(uow, principal)
         established = _is_established(uow, patient.id)
         kinds = uow.session.exec(
             select(AppointmentType)
@@ -153,7 +154,7 @@ def find_times(
     require_role(principal, Role.PATIENT)
     days = max(1, min(days, MAX_SEARCH_DAYS))
     with uow:
-        patient = _patient(uow, principal)
+        patient = own_patient(uow, principal)
         kind = _bookable_type(uow, principal, patient, visit_type_id)
         providers = _chosen_providers(uow, patient, provider_id)
         zone = practice_zone(uow, principal)
@@ -211,7 +212,7 @@ def first_available(
     minimum notice to the booking horizon."""
     require_role(principal, Role.PATIENT)
     with uow:
-        patient = _patient(uow, principal)
+        patient = own_patient(uow, principal)
         kind = _bookable_type(uow, principal, patient, visit_type_id)
         providers = _chosen_providers(uow, patient, provider_id)
         earliest, latest = _patient_bounds(kind, utcnow())
@@ -235,7 +236,7 @@ def hold_time(
     """Keep a time for the patient for `HOLD_MINUTES` while they review and confirm it."""
     require_role(principal, Role.PATIENT)
     with uow:
-        patient = _patient(uow, principal)
+        patient = own_patient(uow, principal)
         kind = _bookable_type(uow, principal, patient, visit_type_id)
         (provider,) = _chosen_providers(uow, patient, provider_id)
         now = utcnow()
@@ -284,7 +285,7 @@ def confirm_hold(
     if len(reason) > REASON_LIMIT:
         raise BookingRefused(f"Please keep the reason under {REASON_LIMIT} characters.")
     with uow:
-        patient = _patient(uow, principal)
+        patient = own_patient(uow, principal)
         hold = uow.session.exec(
             select(SlotHold).where(
                 SlotHold.id == hold_id,
@@ -342,7 +343,7 @@ def release_hold(principal: Principal, hold_id: uuid.UUID, *, uow: UnitOfWork) -
 def my_appointments(principal: Principal, *, uow: UnitOfWork) -> MyAppointments:
     require_role(principal, Role.PATIENT)
     with uow:
-        patient = _patient(uow, principal)
+        patient = own_patient(uow, principal)
         zone = practice_zone(uow, principal)
         now = utcnow()
         mine = uow.appointments.scoped(principal)
@@ -723,13 +724,6 @@ def offer_earlier_times(*, uow: UnitOfWork) -> int:
 
 
 # --- internals ------------------------------------------------------------------------------
-
-
-def _patient(uow: UnitOfWork, principal: Principal) -> Patient:
-    patient = uow.patients.get_for(principal, principal.patient_id)
-    if patient is None:
-        raise NotFound
-    return patient
 
 
 def practice_zone(uow: UnitOfWork, principal: Principal) -> str:

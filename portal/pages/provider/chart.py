@@ -1,5 +1,6 @@
 """A patient's chart for the care team: who the patient is (name, date of birth and age, MRN,
-pronouns) and tabs for the summary, appointments, messages, records and profile."""
+pronouns) and tabs for the summary, appointments, messages, records and profile; for a patient
+outside the provider's normal access, the break-glass form first."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import reflex as rx
 
 from portal import routes
 from portal.backend.security.principal import Role
-from portal.backend.views import ChartHeader
-from portal.components.cards import detail_row
+from portal.components.chart import break_glass_form, chart_header, chart_tabs
 from portal.layout import loading, portal_page
 from portal.pages.provider.chart_state import ChartState
 from portal.pages.provider.chart_tabs import CHART_TABS
@@ -23,23 +23,27 @@ def chart_page() -> rx.Component:
         rx.link("← Back to patients", href=routes.PROVIDER_PATIENTS, high_contrast=True),
         rx.cond(
             header,
-            rx.vstack(chart_header(header), chart_tabs(), spacing="4", width="100%"),
-            rx.cond(
-                ChartState.missing,
-                rx.vstack(
-                    rx.heading("This patient was not found", as_="h1", size="6"),
-                    rx.text(
-                        "The link may be wrong, or the patient is not one of your practice's. "
-                        "Find the patient on the patient list instead."
-                    ),
+            rx.vstack(
+                chart_header(
+                    header,
                     rx.link(
-                        "Go to the patient list",
-                        href=routes.PROVIDER_PATIENTS,
+                        "Open records",
+                        href=f"{routes.PROVIDER_RECORDS}?patient={header.id}",
                         high_contrast=True,
                     ),
-                    spacing="2",
                 ),
-                loading(),
+                chart_tabs(CHART_TABS, ChartState.tab, ChartState.select_tab),
+                spacing="4",
+                width="100%",
+            ),
+            rx.cond(
+                ChartState.needs_reason,
+                break_glass_form(
+                    on_submit=ChartState.break_glass,
+                    error=ChartState.reason_error,
+                    pending=ChartState.pending,
+                ),
+                rx.cond(ChartState.missing, not_found(), loading()),
             ),
         ),
         spacing="4",
@@ -47,35 +51,13 @@ def chart_page() -> rx.Component:
     )
 
 
-def chart_header(header: ChartHeader) -> rx.Component:
+def not_found() -> rx.Component:
     return rx.vstack(
-        rx.heading(header.name, as_="h1", size="7"),
-        rx.link(
-            "Open records",
-            href=f"{routes.PROVIDER_RECORDS}?patient={header.id}",
-            high_contrast=True,
+        rx.heading("This patient was not found", as_="h1", size="6"),
+        rx.text(
+            "The link may be wrong, or the patient is not one of your practice's. "
+            "Find the patient on the patient list instead."
         ),
-        rx.flex(
-            detail_row("Date of birth", f"{header.date_of_birth} (age {header.age})"),
-            detail_row("MRN", header.medical_record_number),
-            rx.cond(header.pronouns != "", detail_row("Pronouns", header.pronouns)),
-            rx.cond(header.legal_name != "", detail_row("Legal name", header.legal_name)),
-            gap="0.25rem 2rem",
-            wrap="wrap",
-        ),
+        rx.link("Go to the patient list", href=routes.PROVIDER_PATIENTS, high_contrast=True),
         spacing="2",
-        width="100%",
-    )
-
-
-def chart_tabs() -> rx.Component:
-    return rx.tabs.root(
-        rx.tabs.list(*[rx.tabs.trigger(tab.label, value=tab.key) for tab in CHART_TABS]),
-        *[
-            rx.tabs.content(tab.panel(), value=tab.key, padding_top="1rem", width="100%")
-            for tab in CHART_TABS
-        ],
-        value=ChartState.tab,
-        on_change=ChartState.select_tab,
-        width="100%",
     )

@@ -1,12 +1,14 @@
 """The tabs of a patient's chart. Each tab is a small state that reads its view through the
 service layer (audited there) and a panel that shows it; `CHART_TABS` lists them in order, so
-adding a tab is one entry (and its own state and panel)."""
+adding a tab is one entry (and its own state and panel). `ADMIN_CHART_TABS` are the read-only
+tabs of an admin's emergency view: no messages (those are the care teams'), no booking hints."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import reflex as rx
 
@@ -120,7 +122,16 @@ def appointment_details(card: AppointmentCard) -> rx.Component:
     )
 
 
-def appointments_panel() -> rx.Component:
+BOOKING_HINT = "Book one from your schedule (Schedule → Book for a patient)."
+ADMIN_BOOKING_HINT = "The patient's clinicians book visits from their schedules."
+RECORDS_INTRO = "Open records (under the patient's name) to add, correct and review them."
+ADMIN_RECORDS_INTRO = (
+    "How many records of each kind the patient has, held ones included, and the newest. This "
+    "view is read-only."
+)
+
+
+def appointments_panel(booking_hint: str = BOOKING_HINT) -> rx.Component:
     visits = AppointmentsTab.appointments
     return rx.cond(
         visits,
@@ -130,10 +141,7 @@ def appointments_panel() -> rx.Component:
                 rx.cond(
                     visits.upcoming.length() > 0,
                     appointment_table(visits.upcoming, "Upcoming appointments"),
-                    empty_state(
-                        "No upcoming appointments",
-                        "Book one from your schedule (Schedule → Book for a patient).",
-                    ),
+                    empty_state("No upcoming appointments", booking_hint),
                 ),
                 heading_id="chart-upcoming",
             ),
@@ -251,14 +259,14 @@ def thread_table(threads: rx.Var[list[ThreadLine]]) -> rx.Component:
     )
 
 
-def records_panel() -> rx.Component:
+def records_panel(intro: str = RECORDS_INTRO) -> rx.Component:
     """How many records of each kind the patient has (held ones included) and the newest; the
-    header's "Open records" leads to the records themselves."""
+    provider's header's "Open records" leads to the records themselves."""
     home = RecordsTab.home
     return rx.cond(
         home,
         rx.vstack(
-            rx.text("Open records (under the patient's name) to add, correct and review them."),
+            rx.text(intro),
             rx.box(
                 rx.table.root(
                     rx.table.header(
@@ -320,3 +328,14 @@ CHART_TABS = [
     ChartTab("profile", "Profile", ProfileTab, profile_panel),
 ]
 TABS = {tab.key: tab for tab in CHART_TABS}
+ADMIN_CHART_TABS = [
+    ChartTab(
+        "appointments",
+        "Appointments",
+        AppointmentsTab,
+        partial(appointments_panel, ADMIN_BOOKING_HINT),
+    ),
+    ChartTab("records", "Records", RecordsTab, partial(records_panel, ADMIN_RECORDS_INTRO)),
+    TABS["profile"],
+]
+ADMIN_TABS = {tab.key: tab for tab in ADMIN_CHART_TABS}

@@ -10,6 +10,7 @@ from portal import routes
 from portal.backend.security.principal import Role
 from portal.backend.views import RECORD_KIND_LABELS, RecordLine
 from portal.components.cards import section
+from portal.components.chart import break_glass_form, emergency_banner
 from portal.components.feedback import empty_state, notice
 from portal.layout import loading, portal_page
 from portal.pages.provider.records_detail import record_detail, review_form, state_badges
@@ -26,7 +27,19 @@ COLUMNS = ("Record", "Date", "Details", "State", "Actions")
 def records_page() -> rx.Component:
     return rx.cond(
         RecordsState.loaded,
-        rx.cond(RecordsState.missing, not_available(), patient_records()),
+        rx.cond(
+            RecordsState.missing,
+            not_available(),
+            rx.cond(
+                RecordsState.needs_reason,
+                break_glass_form(
+                    on_submit=RecordsState.break_glass,
+                    error=RecordsState.reason_error,
+                    pending=RecordsState.pending,
+                ),
+                patient_records(),
+            ),
+        ),
         loading(),
     )
 
@@ -47,6 +60,10 @@ def not_available() -> rx.Component:
 def patient_records() -> rx.Component:
     return rx.vstack(
         rx.heading(f"Records of {RecordsState.patient_name}", as_="h1", size="7"),
+        rx.cond(
+            RecordsState.emergency_until != "",
+            emergency_banner(RecordsState.emergency_until),
+        ),
         rx.hstack(
             rx.link(
                 "Back to the chart",

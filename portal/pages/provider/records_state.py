@@ -4,7 +4,8 @@ included), one open record, and the quick-add form of that kind, which also corr
 The patient comes from `?patient=` and every handler re-checks it through the services; record
 ids come back as text. What the form holds is read from the submitted form and built into the
 service's entry of the kind this screen shows (never a kind, a class or a field the browser
-names), and the service's field errors are shown next to their fields."""
+names), and the service's field errors are shown next to their fields. A patient outside the
+provider's normal access shows the chart's break-glass form first."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import reflex as rx
 
 from portal.backend.security.principal import NotFound, Principal, Role
 from portal.backend.services import patient_chart, record_changes, records
+from portal.backend.services.patient_access import BreakGlassNeeded
 from portal.backend.services.record_entries import (
     DOCUMENT_LIMIT_BYTES,
     DocumentEntry,
@@ -23,6 +25,7 @@ from portal.backend.services.record_entries import (
 )
 from portal.backend.views import RECORD_KIND_LABELS, RecordDetail, RecordList
 from portal.components.forms import record_id, text_of
+from portal.pages.provider.chart_state import ask_for_break_glass
 from portal.pages.provider.records_detail import COMMENT_LIMIT
 from portal.pages.provider.records_fields import (
     ENTRY_OF_KIND,
@@ -38,7 +41,9 @@ DOCUMENT_FILES = "record-document-file"
 MAX_TESTS = 20
 NOT_AVAILABLE = "That record is not available."
 FIX_BELOW = "Some fields need a change; see the messages next to them."
-FILE_REFUSED = "Choose one PDF, PNG or JPEG file of up to 10 MB."
+FILE_REFUSED = (
+    f"Choose one PDF, PNG or JPEG file of up to {DOCUMENT_LIMIT_BYTES // (1024 * 1024)} MB."
+)
 
 
 def test_row(values: dict[str, str] | None = None) -> dict[str, str]:
@@ -59,6 +64,9 @@ class RecordsState(rx.State):
     missing: bool = False
     patient_id: str = ""
     patient_name: str = ""
+    emergency_until: str = ""
+    needs_reason: bool = False
+    reason_error: str = ""
     kind: str = "lab_result"
     listing: RecordList | None = None
     detail: RecordDetail | None = None
@@ -87,28 +95,55 @@ class RecordsState(rx.State):
             return
         wanted = self.router.url.query_parameters.get("patient", "")
         try:
-            patient = record_id(wanted[:40])
-            header = await run_service(self, patient_chart.chart_header, principal, patient)
+            await self._open(principal, record_id(wanted[:40]))
         except NotFound:
-            self.missing, self.loaded = True, True
+            self.missing = True
+        self.loaded = True
+
+    async def _open(self, principal: Principal, patient: uuid.UUID) -> None:
+        """The patient's name and records, or the break-glass form when they are closed."""
+        try:
+            header = await run_service(self, patient_chart.chart_header, principal, patient)
+        except BreakGlassNeeded:
+            self._patient, self.needs_reason = patient, True
             return
         self._patient, self.patient_id, self.patient_name = patient, str(patient), header.name
+        self.emergency_until, self.needs_reason = header.emergency_until, False
         self.tests = [blank_test(), blank_test()]
         await self._refresh(principal)
-        self.loaded = True
+
+    @rx.event
+    async def break_glass(self, form_data: dict):
+        """Open the records in an emergency, for the reason typed."""
+        principal = await signed_in(self, Role.PROVIDER)
+        if principal is None or self._patient is None or not self.needs_reason:
+            return
+        self.pending = True
+        yield
+        try:
+            self.reason_error = await ask_for_break_glass(self, principal, self._patient, form_data)
+            if not self.reason_error:
+                await self._open(principal, self._patient)
+        except NotFound:
+            self.needs_reason, self.missing = False, True
+        finally:
+            self.pending = False
 
     async def _refresh(self, principal: Principal) -> None:
         try:
             self.listing = await run_service(
                 self, records.list_records, principal, self.kind, patient_id=self._patient
             )
+        except BreakGlassNeeded:
+            self.listing, self.detail, self.needs_reason = None, None, True
         except NotFound:
             self.listing, self.missing = None, True
 
     async def _principal(self) -> Principal | None:
-        """The signed-in provider, when this screen shows a patient."""
+        """The signed-in provider, when this screen shows a patient's records."""
         principal = await signed_in(self, Role.PROVIDER)
-        return principal if principal is not None and self._patient is not None else None
+        readable = self._patient is not None and not self.needs_reason
+        return principal if principal is not None and readable else None
 
     def _clear_form(self) -> None:
         self.correcting, self.correcting_title, self.values = "", "", {}
@@ -290,7 +325,7 @@ class RecordsState(rx.State):
             self.document_day = value[:20]
 
     @rx.event
-    def document_rejected(self, _rejected: list[dict]):
+    def document_rejected(self):
         self.errors, self.form_error = {"file": FILE_REFUSED}, FIX_BELOW
 
     @rx.event
