@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import reflex as rx
 
 from portal import routes
 from portal.backend.security.principal import Role
+from portal.state.brand import BrandState
 from portal.state.session import SessionState
 
 PRODUCT = "Patient portal"
@@ -33,13 +35,17 @@ def portal_page(
     is wrapped in that role's shell; the loader still authorizes by itself."""
 
     def decorator(render: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        # The page keeps the module of the function it wraps: Reflex compiles a page's
+        # memoized components into a script named after that module, so each route loads its
+        # own (under this module's name, every route loaded every page's components).
+        @functools.wraps(render)
         def page() -> rx.Component:
             body = render()
             return shell(role, route, body) if role else public_shell(body)
 
         screen = on_load.state_full_name if on_load is not None else ""
         guard = SessionState.enter(role.value, screen) if role else SessionState.show(screen)
-        loaders = [guard]
+        loaders = [guard, BrandState.load]
         if on_load is not None:
             loaders.append(on_load)
         ROLE_OF_ROUTE[route] = role
@@ -58,11 +64,12 @@ def portal_page(
 
 def shell(role: Role, current_route: str, body: rx.Component) -> rx.Component:
     return rx.box(
+        brand_style(),
         skip_link(),
         rx.el.header(
             rx.hstack(
                 rx.hstack(
-                    rx.icon("heart-pulse", size=22, aria_hidden="true"),
+                    brand_mark(22),
                     rx.text(PRODUCT, weight="bold"),
                     rx.badge(SHELL_TITLES[role], variant="soft", high_contrast=True),
                     align="center",
@@ -177,7 +184,7 @@ def auth_card(*children: rx.Component, heading: str) -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.icon("heart-pulse", size=28, aria_hidden="true"),
+                    brand_mark(28),
                     rx.heading(heading, as_="h1", size="6"),
                     align="center",
                     spacing="2",
@@ -194,8 +201,29 @@ def auth_card(*children: rx.Component, heading: str) -> rx.Component:
     )
 
 
+def brand_style() -> rx.Component:
+    """The practice's colour over the accent (empty: the portal's own theme)."""
+    return rx.el.style(BrandState.theme_css)
+
+
+def brand_mark(size: int) -> rx.Component:
+    """The practice's logo, or the portal's heart when it has none."""
+    return rx.cond(
+        BrandState.logo_url != "",
+        rx.image(
+            src=BrandState.logo_url,
+            alt=BrandState.logo_alt,
+            height=f"{size + 10}px",
+            max_width="10rem",
+            object_fit="contain",
+        ),
+        rx.icon("heart-pulse", size=size, aria_hidden="true"),
+    )
+
+
 def public_shell(body: rx.Component) -> rx.Component:
     return rx.box(
+        brand_style(),
         skip_link(),
         main(body),
         footer(),

@@ -38,18 +38,59 @@ class UploadRefused(Exception):
     """The file cannot be accepted; the message says why in plain words."""
 
 
+class ImageRefused(UploadRefused):
+    """The file is not a picture the portal keeps. `reason` says which way, for the caller to
+    word for its own form: "not_an_image" (another kind of file, whatever its name),
+    "unreadable" (an image's first bytes over something else) or "too_many_pixels"."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 def check_upload(data: bytes, *, max_bytes: int) -> str:
     """The file's content type if it is an allowed kind within the size limit."""
-    if not data:
-        raise UploadRefused("The file is empty.")
-    if len(data) > max_bytes:
-        raise UploadRefused(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+    _check_size(data, max_bytes)
     content_type = sniff(data)
     if content_type is None:
         raise UploadRefused(
             "Only PDF, PNG and JPEG files can be added; this file is none of those."
         )
     return content_type
+
+
+def clean_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, str]:
+    """A PNG or JPEG (told by its bytes, then read whole by Pillow) re-encoded without its
+    metadata (a phone's photo carries where it was taken), and its content type. Refuses an
+    empty or oversize file (`UploadRefused`) and anything else that is not such a picture
+    (`ImageRefused`)."""
+    _check_size(data, max_bytes)
+    content_type = sniff(data)
+    if content_type not in IMAGE_TYPES:
+        raise ImageRefused("not_an_image", "This file is not a PNG or JPEG image.")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != ALLOWED_TYPES[content_type]:
+                raise OSError
+            if image.width * image.height > max_pixels:
+                raise ImageRefused("too_many_pixels", "The picture has too many pixels.")
+            image.load()
+            clean = image.convert("RGB" if image.format == "JPEG" else "RGBA")
+            out = io.BytesIO()
+            if image.format == "JPEG":
+                clean.save(out, format="JPEG", quality=90)
+            else:
+                clean.save(out, format="PNG")
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        raise ImageRefused("unreadable", "This file is not a picture we can read.") from None
+    return out.getvalue(), content_type
+
+
+def _check_size(data: bytes, max_bytes: int) -> None:
+    if not data:
+        raise UploadRefused("The file is empty.")
+    if len(data) > max_bytes:
+        raise UploadRefused(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
 
 
 def sniff(data: bytes) -> str | None:

@@ -13,6 +13,8 @@ def error_alert(message: rx.Var[str], *, element_id: str) -> rx.Component:
             message,
             icon="triangle_alert",
             color_scheme="red",
+            # Red 11 on the callout's tint over the shells' grey is 4.4:1; AA needs 4.5:1.
+            high_contrast=True,
             role="alert",
             id=element_id,
             width="100%",

@@ -6,11 +6,14 @@ read."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, time
 
 import reflex as rx
 
 from portal.backend.security.principal import NotFound
+
+IMAGES_ACCEPTED = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]}
 
 
 def field(
@@ -76,6 +79,45 @@ def submit(text: str, pending: rx.Var[bool], busy_text: str) -> rx.Component:
         width="100%",
         high_contrast=True,  # white on the teal accent is 3.1:1; AA needs 4.5:1
     )
+
+
+def without_the_files(on_rejected: rx.EventHandler) -> Callable[[rx.Var], rx.EventSpec]:
+    """A file picker's `on_drop_rejected` that tells `on_rejected` (a handler taking no
+    arguments) only that the browser refused the chosen files. Handed on as they are, the
+    refused files would travel over the websocket (socket.io sends a File as binary): one over
+    the socket's 1 MB frame limit drops the connection, so the refusal is never shown, and a
+    smaller one sends its bytes to the server for nothing."""
+    return lambda _refused: on_rejected()
+
+
+def image_picker(
+    upload_id: str,
+    *,
+    label: rx.Var[str] | str,
+    accessible_label: str,
+    max_size: int,
+    on_drop: rx.EventSpec,
+    on_rejected: rx.EventHandler,
+) -> rx.Component:
+    """A button that opens the browser's file dialog for one PNG or JPEG of at most `max_size`
+    bytes; the picture is sent as soon as it is chosen (the handler reads the bytes in memory
+    and the service judges them by their content, whatever the file's name)."""
+    picker = rx.upload.root(
+        rx.button(label, type="button", variant="soft", high_contrast=True),
+        id=upload_id,
+        accept=IMAGES_ACCEPTED,
+        max_files=1,
+        max_size=max_size,
+        multiple=False,
+        no_drag=True,
+        no_keyboard=True,
+        on_drop=on_drop,
+        on_drop_rejected=without_the_files(on_rejected),
+    )
+    zone = picker.children[0]
+    file_input = next(child for child in zone.children if isinstance(child, rx.el.Input))
+    file_input.custom_attrs["aria-label"] = accessible_label
+    return picker
 
 
 def text_of(form_data: dict, name: str, limit: int = 300) -> str:

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal.backend.services.profiles import CARD_LIMIT_BYTES
 from portal.backend.views import EmergencyContactLine, PatientProfile
 from portal.components.cards import section
 from portal.components.feedback import empty_state
 from portal.components.forms import SELECT_STYLE
-
-CARD_ACCEPTED = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]}
 
 
 def profile_view(
@@ -173,34 +170,6 @@ FACTS_STYLE = {
     "margin": 0,
     "width": "100%",
 }
-
-
-def card_picker(
-    upload_id: str,
-    *,
-    label: rx.Var[str] | str,
-    accessible_label: str,
-    on_drop: rx.EventSpec,
-    on_rejected: rx.EventHandler,
-) -> rx.Component:
-    """A button that opens the browser's file dialog for one PNG or JPEG; the picture is sent
-    as soon as it is chosen (the handler reads the bytes in memory)."""
-    picker = rx.upload.root(
-        rx.button(label, type="button", variant="soft", high_contrast=True),
-        id=upload_id,
-        accept=CARD_ACCEPTED,
-        max_files=1,
-        max_size=CARD_LIMIT_BYTES,
-        multiple=False,
-        no_drag=True,
-        no_keyboard=True,
-        on_drop=on_drop,
-        on_drop_rejected=on_rejected,
-    )
-    zone = picker.children[0]
-    file_input = next(child for child in zone.children if isinstance(child, rx.el.Input))
-    file_input.custom_attrs["aria-label"] = accessible_label
-    return picker
 
 
 # --- form parts -----------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from datetime import timedelta
+import uuid
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -16,7 +17,9 @@ from sqlalchemy import func, select
 
 from portal.backend import models
 from portal.backend.demo import DEMO_PASSWORD, DEMO_PATIENT_EMAIL
+from portal.backend.demo.people import PRACTICE
 from portal.backend.models.base import utcnow
+from portal.backend.patient_index import index_patient
 from portal.backend.services import sessions
 from portal.pages.admin.care_teams_state import CareTeamsState
 from portal.pages.admin.users_state import UsersState
@@ -216,39 +219,108 @@ def test_an_admin_unlocks_a_patient_resets_their_mfa_and_finds_it_in_the_audit_l
     assert not problems, "the browser reported errors:\n" + "\n".join(problems)
 
 
-def test_an_admin_creates_and_staffs_a_care_team_and_cannot_empty_one_with_patients(
-    new_context,
+def unplaced_patient(database, first: str, last: str) -> uuid.UUID:
+    """A new patient of the demo practice who has no care team yet."""
+    with database.unit_of_work() as uow:
+        tenant = uow.session.exec(
+            select(models.Practice.id).where(models.Practice.slug == PRACTICE["slug"])
+        ).scalar_one()
+        patient = models.Patient(
+            tenant_id=tenant,
+            medical_record_number=f"MRN-{uuid.uuid4().hex[:8]}",
+            legal_first_name=first,
+            legal_last_name=last,
+            date_of_birth=date(1984, 3, 9),
+        )
+        uow.session.add(patient)
+        index_patient(uow, patient)
+        uow.commit()
+        return patient.id
+
+
+def test_an_admin_staffs_a_care_team_moves_a_patient_through_it_and_deletes_it(
+    new_context, accounts
 ):
+    patient_id = unplaced_patient(accounts.database, "Tamsin", "Quillfeather")
     page = new_context(LOGINS["admin"]).new_page()
     problems = watch(page)
-    page.goto("/admin/care-teams")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Care teams")
-    pediatrics = page.get_by_role("region", name="Pediatrics Team")
-    expect(pediatrics).to_contain_text("Dr. Sofia Ramirez")
-    assert_accessible(page)
-    # The only member of a team with patients stays, and the page says why.
-    pediatrics.get_by_role("button", name="Remove Dr. Sofia Ramirez from Pediatrics Team").click()
-    expect(page.get_by_role("alert")).to_contain_text("is the last member of Pediatrics Team")
-    expect(pediatrics.get_by_role("listitem")).to_have_count(1)
+    try:
+        page.goto("/admin/care-teams")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Care teams")
+        pediatrics = page.get_by_role("region", name="Pediatrics Team")
+        expect(pediatrics).to_contain_text("Dr. Sofia Ramirez")
+        assert_accessible(page)
+        # The only member of a team with patients stays, and the page says why.
+        pediatrics.get_by_role(
+            "button", name="Remove Dr. Sofia Ramirez from Pediatrics Team"
+        ).click()
+        expect(page.get_by_role("alert")).to_contain_text("is the last member of Pediatrics Team")
+        expect(pediatrics.get_by_role("listitem")).to_have_count(1)
 
-    page.get_by_label("Team name").fill("Evening Clinic Team")
-    page.get_by_role("button", name="Create the team").click()
-    expect(page.get_by_role("status")).to_contain_text("The team Evening Clinic Team is created")
-    team = page.get_by_role("region", name="Evening Clinic Team")
-    team.get_by_label("Add a provider to Evening Clinic Team").select_option(
-        label="Dr. James Whitfield"
-    )
-    team.get_by_role("button", name="Add to Evening Clinic Team").click()
-    expect(team.get_by_role("listitem")).to_have_count(1)
-    team.get_by_role("button", name="Rename Evening Clinic Team").click()
-    page.get_by_label("New name for Evening Clinic Team").fill("Late Clinic Team")
-    page.get_by_role("button", name="Save the name").click()
-    renamed = page.get_by_role("region", name="Late Clinic Team")
-    expect(renamed).to_contain_text("Dr. James Whitfield")
-    renamed.get_by_role("button", name="Remove Dr. James Whitfield from Late Clinic Team").click()
-    expect(renamed.get_by_role("listitem")).to_have_count(0)
-    assert_accessible(page)
-    assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+        page.get_by_label("Team name").fill("Evening Clinic Team")
+        page.get_by_role("button", name="Create the team").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "The team Evening Clinic Team is created"
+        )
+        team = page.get_by_role("region", name="Evening Clinic Team")
+        team.get_by_label("Add a provider to Evening Clinic Team").select_option(
+            label="Dr. James Whitfield"
+        )
+        team.get_by_role("button", name="Add to Evening Clinic Team").click()
+        expect(team.get_by_role("listitem")).to_have_count(1)
+        team.get_by_role("button", name="Rename Evening Clinic Team").click()
+        page.get_by_label("New name for Evening Clinic Team").fill("Late Clinic Team")
+        page.get_by_role("button", name="Save the name").click()
+        renamed = page.get_by_role("region", name="Late Clinic Team")
+        expect(renamed).to_contain_text("Dr. James Whitfield")
+
+        # A patient found by name joins the team; a team with patients is not deleted.
+        page.get_by_label("Find a patient by name").fill("quillf")
+        page.get_by_role("button", name="Find patients").click()
+        found = page.get_by_role("list", name="Patients found by name").get_by_role("listitem")
+        expect(found).to_have_count(1)
+        expect(found).to_contain_text("No care team yet")
+        found.get_by_label("Move Tamsin Quillfeather to").select_option(label="Late Clinic Team")
+        found.get_by_role("button", name="Move Tamsin Quillfeather").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "Tamsin Quillfeather is now looked after by Late Clinic Team."
+        )
+        expect(renamed).to_contain_text("Looks after 1 patient")
+        expect(found).to_contain_text("Late Clinic Team")
+        renamed.get_by_role("button", name="Delete Late Clinic Team").click()
+        renamed.get_by_role("button", name="Yes, delete Late Clinic Team").click()
+        expect(page.get_by_role("alert")).to_contain_text(
+            "Late Clinic Team still looks after 1 patient. Move them to another team first"
+        )
+        assert_accessible(page)
+
+        # Every patient of the team moves on; then the team can go.
+        page.get_by_label("From", exact=True).select_option(label="Late Clinic Team")
+        page.get_by_label("To", exact=True).select_option(label="Pediatrics Team")
+        page.get_by_role("button", name="Move all patients").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "1 patient moved from Late Clinic Team to Pediatrics Team."
+        )
+        expect(renamed).to_contain_text("Looks after 0 patients")
+        renamed.get_by_role(
+            "button", name="Remove Dr. James Whitfield from Late Clinic Team"
+        ).click()
+        expect(renamed.get_by_role("listitem")).to_have_count(0)
+        renamed.get_by_role("button", name="Delete Late Clinic Team").click()
+        renamed.get_by_role("button", name="Yes, delete Late Clinic Team").click()
+        expect(page.get_by_role("status")).to_contain_text("The team Late Clinic Team is deleted.")
+        expect(page.get_by_role("region", name="Late Clinic Team")).to_have_count(0)
+        with accounts.database.unit_of_work() as uow:
+            moved = uow.session.get(models.Patient, patient_id)
+            pediatrics_id = uow.session.exec(
+                select(models.CareTeam.id).where(models.CareTeam.name == "Pediatrics Team")
+            ).scalar_one()
+            assert moved.care_team_id == pediatrics_id
+        assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+    finally:  # the new patient leaves the demo's teams as they were
+        with accounts.database.unit_of_work() as uow:
+            uow.session.get(models.Patient, patient_id).care_team_id = None
+            uow.commit()
 
 
 def test_only_admins_open_the_care_teams_page(new_context, portal_url):
@@ -270,6 +342,14 @@ def snapshot(database, target) -> tuple:
             ).order_by(models.User.id)
         ).all()
         teams = uow.session.exec(select(models.CareTeam.id, models.CareTeam.name)).all()
+        placed = uow.session.exec(
+            select(models.Patient.id, models.Patient.care_team_id).order_by(models.Patient.id)
+        ).all()
+        threads = uow.session.exec(
+            select(models.Conversation.id, models.Conversation.care_team_id).order_by(
+                models.Conversation.id
+            )
+        ).all()
         members = uow.session.exec(
             select(models.CareTeamMember.care_team_id, models.CareTeamMember.provider_id)
         ).all()
@@ -287,15 +367,31 @@ def snapshot(database, target) -> tuple:
                 | models.AuditEvent.action.in_(["invitation.send", "admin.unlock"])
             )
         ).scalar_one()
-        return sorted(map(tuple, users)), sorted(teams), sorted(members), open_sessions, audited
+        return (
+            sorted(map(tuple, users)),
+            sorted(teams),
+            sorted(members),
+            [tuple(row) for row in placed + threads],
+            open_sessions,
+            audited,
+        )
 
 
 def harmful_payloads(accounts) -> dict:
-    """Real ids of this practice: a provider's account and session, a team and a member."""
+    """Real ids of this practice: a provider's account and session, a team and a member, a
+    patient and another team."""
     target = accounts.user(TARGET_PROVIDER)
     session_token = accounts.session_token(TARGET_PROVIDER)
     with accounts.database.unit_of_work() as uow:
         member = uow.session.exec(select(models.CareTeamMember)).scalars().first()
+        patient = (
+            uow.session.exec(select(models.Patient).where(models.Patient.care_team_id.is_not(None)))
+            .scalars()
+            .first()
+        )
+        other_team = uow.session.exec(
+            select(models.CareTeam.id).where(models.CareTeam.id != patient.care_team_id)
+        ).first()[0]
         session_id = (
             uow.session.exec(
                 select(models.UserSession.id).where(
@@ -327,6 +423,11 @@ def harmful_payloads(accounts) -> dict:
             "team": str(member.care_team_id),
             "provider": str(member.provider_id),
             "query": "fitz",
+            "patient_query": "fitz",
+            "patient": str(patient.id),
+            "to": str(other_team),
+            "from_team": str(patient.care_team_id),
+            "to_team": str(other_team),
         },
     }
 

@@ -12,8 +12,16 @@ from sqlalchemy import delete, select
 
 from portal.backend import models
 from portal.backend.models.base import utcnow
+from portal.backend.notify.templates import TEMPLATES
 from portal.backend.security.principal import NotFound, PermissionDenied
-from portal.backend.services import account_security, patient_search, sessions, sign_in, users
+from portal.backend.services import (
+    account_security,
+    patient_search,
+    sessions,
+    sign_in,
+    user_changes,
+    users,
+)
 from portal.backend.services.users import UsersRefused
 from portal.components.forms import record_id
 from tests.integration.factories import CANARY, PASSWORD, build_practice
@@ -81,12 +89,12 @@ def test_deactivating_ends_the_users_sessions_and_reactivating_lets_them_back(pr
         ).token
         unit.commit()
     admin = practice.principal("admin")
-    users.deactivate(admin, patient.user_id, uow=uow(practice))
+    user_changes.deactivate(admin, patient.user_id, uow=uow(practice))
     assert status_of(practice, "patient_a") == "deactivated"
     assert sessions.resolve_session(token, uow=uow(practice)) is None
     line = users.list_users(admin, status="deactivated", uow=uow(practice)).lines[0]
     assert line.open_sessions == 0
-    users.reactivate(admin, patient.user_id, uow=uow(practice))
+    user_changes.reactivate(admin, patient.user_id, uow=uow(practice))
     assert status_of(practice, "patient_a") == "active"
     assert {"user.deactivate", "user.reactivate", "auth.session_deactivated"} <= set(
         actions(practice)
@@ -104,14 +112,14 @@ def test_an_admin_ends_a_users_sessions(practice):
 def test_an_admin_cannot_deactivate_themselves_or_the_last_admin(practice):
     admin = practice.principal("admin")
     with pytest.raises(UsersRefused, match="your own"):
-        users.deactivate(admin, admin.user_id, uow=uow(practice))
+        user_changes.deactivate(admin, admin.user_id, uow=uow(practice))
     with uow(practice) as unit:
         unit.session.get(models.User, practice.user_ids["provider"]).role = "admin"
         unit.commit()
     other = practice.principal("provider")
-    users.deactivate(other, admin.user_id, uow=uow(practice))
+    user_changes.deactivate(other, admin.user_id, uow=uow(practice))
     with pytest.raises(UsersRefused, match="at least one active administrator"):
-        users.deactivate(admin, other.user_id, uow=uow(practice))
+        user_changes.deactivate(admin, other.user_id, uow=uow(practice))
     assert status_of(practice, "provider") == "active"
 
 
@@ -119,7 +127,7 @@ def test_another_practices_user_or_a_malformed_id_is_not_found(practice):
     other = build_practice(practice.database, slug="other-practice")
     admin = practice.principal("admin")
     stranger = other.user_ids["patient_a"]
-    for action in (users.deactivate, users.reactivate, users.end_sessions):
+    for action in (user_changes.deactivate, user_changes.reactivate, users.end_sessions):
         with pytest.raises(NotFound):
             action(admin, stranger, uow=uow(practice))
         with pytest.raises(NotFound):
@@ -138,7 +146,7 @@ def test_patients_and_providers_may_not_manage_users(practice, who):
     target = practice.user_ids["patient_b"]
     with pytest.raises(PermissionDenied):
         users.list_users(principal, uow=uow(practice))
-    for action in (users.deactivate, users.reactivate, users.end_sessions):
+    for action in (user_changes.deactivate, user_changes.reactivate, users.end_sessions):
         with pytest.raises(PermissionDenied):
             action(principal, target, uow=uow(practice))
     assert status_of(practice, "patient_b") == "active"
@@ -238,14 +246,14 @@ def test_a_provider_becomes_an_admin_and_back_and_their_sessions_end(practice):
     practice.principal("provider")
     admin = practice.principal("admin")
     with pytest.raises(UsersRefused, match="on 1 care team"):
-        users.change_role(admin, practice.user_ids["provider"], "admin", uow=uow(practice))
+        user_changes.change_role(admin, practice.user_ids["provider"], "admin", uow=uow(practice))
     with uow(practice) as unit:
         unit.session.execute(delete(models.CareTeamMember))
         unit.commit()
     with pytest.raises(UsersRefused, match="upcoming appointment"):
-        users.change_role(admin, practice.user_ids["provider"], "admin", uow=uow(practice))
+        user_changes.change_role(admin, practice.user_ids["provider"], "admin", uow=uow(practice))
     free_provider_of_work(practice)
-    users.change_role(admin, practice.user_ids["provider"], "admin", uow=uow(practice))
+    user_changes.change_role(admin, practice.user_ids["provider"], "admin", uow=uow(practice))
     assert user_of(practice, "provider").role == "admin"
     assert open_sessions(practice, "provider") == 0
     event = events(practice, "user.role.change")[0]
@@ -253,9 +261,9 @@ def test_a_provider_becomes_an_admin_and_back_and_their_sessions_end(practice):
     assert event.details == "changed=role; from=provider; to=admin; sessions_ended=1"
     assert "Dr. Test" not in event.details
     # The same change again (a double click, a stale screen) changes nothing.
-    users.change_role(admin, practice.user_ids["provider"], "admin", uow=uow(practice))
+    user_changes.change_role(admin, practice.user_ids["provider"], "admin", uow=uow(practice))
     assert len(events(practice, "user.role.change")) == 1
-    users.change_role(admin, practice.user_ids["provider"], "provider", uow=uow(practice))
+    user_changes.change_role(admin, practice.user_ids["provider"], "provider", uow=uow(practice))
     assert user_of(practice, "provider").role == "provider"
     with uow(practice) as unit:  # the provider row came back with them, not a second one
         assert len(unit.session.exec(select(models.Provider)).scalars().all()) == 1
@@ -267,7 +275,7 @@ def test_an_admin_who_becomes_a_provider_gets_a_provider_record(practice):
         unit.session.get(models.User, practice.user_ids["provider"]).role = "admin"
         unit.commit()
     other_admin = practice.principal("provider")
-    users.change_role(other_admin, practice.user_ids["admin"], "provider", uow=uow(practice))
+    user_changes.change_role(other_admin, practice.user_ids["admin"], "provider", uow=uow(practice))
     principal = practice.principal("admin")
     assert principal.role == "provider" and principal.provider_id is not None
 
@@ -276,13 +284,13 @@ def test_role_changes_that_make_no_sense_are_refused_in_words(practice):
     admin = practice.principal("admin")
     patient = practice.user_ids["patient_a"]
     with pytest.raises(UsersRefused, match="stays a patient account"):
-        users.change_role(admin, patient, "provider", uow=uow(practice))
+        user_changes.change_role(admin, patient, "provider", uow=uow(practice))
     with pytest.raises(UsersRefused, match="provider or administrator"):
-        users.change_role(admin, practice.user_ids["provider"], "patient", uow=uow(practice))
+        user_changes.change_role(admin, practice.user_ids["provider"], "patient", uow=uow(practice))
     with pytest.raises(UsersRefused, match="provider or administrator"):
-        users.change_role(admin, practice.user_ids["provider"], "owner", uow=uow(practice))
+        user_changes.change_role(admin, practice.user_ids["provider"], "owner", uow=uow(practice))
     with pytest.raises(UsersRefused, match="your own role"):
-        users.change_role(admin, admin.user_id, "provider", uow=uow(practice))
+        user_changes.change_role(admin, admin.user_id, "provider", uow=uow(practice))
     assert user_of(practice, "patient_a").role == "patient"
     assert events(practice, "user.role.change") == []
 
@@ -295,13 +303,13 @@ def test_changing_the_last_admins_role_is_refused_with_an_explanation(practice):
         unit.commit()
     second = practice.principal("provider")
     first = practice.principal("admin")
-    users.deactivate(first, second.user_id, uow=uow(practice))
+    user_changes.deactivate(first, second.user_id, uow=uow(practice))
     with pytest.raises(UsersRefused, match="last admin's role is refused"):
-        users.change_role(second, first.user_id, "provider", uow=uow(practice))
+        user_changes.change_role(second, first.user_id, "provider", uow=uow(practice))
     assert user_of(practice, "admin").role == "admin"
     assert open_sessions(practice, "admin") == 1
     # A deactivated admin is not the last one: their role may change.
-    users.change_role(first, second.user_id, "provider", uow=uow(practice))
+    user_changes.change_role(first, second.user_id, "provider", uow=uow(practice))
     assert user_of(practice, "provider").role == "provider"
 
 
@@ -312,7 +320,7 @@ def test_an_mfa_reset_needs_a_fresh_reauthentication(practice):
     admin = practice.principal("admin")
     target = practice.user_ids["patient_a"]
     with pytest.raises(UsersRefused, match="Confirm it's you"):
-        users.reset_mfa(admin, target, "callback", uow=uow(practice))
+        user_changes.reset_mfa(admin, target, "callback", uow=uow(practice))
     assert user_of(practice, "patient_a").mfa_enrolled_at is not None
     missing = events(practice, "auth.reauthentication_missing")[0]
     assert missing.outcome == "denied" and missing.details == "for=user.mfa.reset"
@@ -322,7 +330,7 @@ def test_an_mfa_reset_needs_a_fresh_reauthentication(practice):
         row.reauthenticated_at = utcnow() - timedelta(minutes=6)
         unit.commit()
     with pytest.raises(UsersRefused, match="Confirm it's you"):
-        users.reset_mfa(admin, target, "callback", uow=uow(practice))
+        user_changes.reset_mfa(admin, target, "callback", uow=uow(practice))
     assert user_of(practice, "patient_a").totp_secret is not None
 
 
@@ -330,10 +338,12 @@ def test_an_mfa_reset_clears_the_authenticator_and_codes_and_they_enroll_again(p
     token = practice.token("patient_a")
     admin = reauthenticated_admin(practice)
     with pytest.raises(UsersRefused, match="how you confirmed"):
-        users.reset_mfa(admin, practice.user_ids["patient_a"], "trust me", uow=uow(practice))
+        user_changes.reset_mfa(admin, practice.user_ids["patient_a"], "trust me", uow=uow(practice))
     with pytest.raises(UsersRefused, match="a call back, in person or by video"):
-        users.reset_mfa(admin, practice.user_ids["patient_a"], "known_staff", uow=uow(practice))
-    users.reset_mfa(admin, practice.user_ids["patient_a"], "in_person", uow=uow(practice))
+        user_changes.reset_mfa(
+            admin, practice.user_ids["patient_a"], "known_staff", uow=uow(practice)
+        )
+    user_changes.reset_mfa(admin, practice.user_ids["patient_a"], "in_person", uow=uow(practice))
     user = user_of(practice, "patient_a")
     assert user.totp_secret is None and user.mfa_enrolled_at is None
     assert user.totp_last_step is None and user.pending_totp_secret is None
@@ -357,8 +367,40 @@ def test_an_mfa_reset_clears_the_authenticator_and_codes_and_they_enroll_again(p
 def test_an_admin_cannot_reset_their_own_mfa_here(practice):
     admin = reauthenticated_admin(practice)
     with pytest.raises(UsersRefused, match="Security page"):
-        users.reset_mfa(admin, admin.user_id, "in_person", uow=uow(practice))
+        user_changes.reset_mfa(admin, admin.user_id, "in_person", uow=uow(practice))
     assert user_of(practice, "admin").totp_secret is not None
+
+
+def notices(practice, template_id: str) -> list[models.Notification]:
+    with uow(practice) as unit:
+        return list(
+            unit.session.exec(
+                select(models.Notification).where(models.Notification.template_id == template_id)
+            ).scalars()
+        )
+
+
+def test_the_person_is_told_of_an_mfa_reset_and_a_role_change_once_and_without_phi(practice):
+    admin = reauthenticated_admin(practice)
+    user_changes.reset_mfa(admin, practice.user_ids["patient_a"], "callback", uow=uow(practice))
+    free_provider_of_work(practice)
+    for _ in range(2):  # the second time changes nothing, and tells nobody again
+        user_changes.change_role(admin, practice.user_ids["provider"], "admin", uow=uow(practice))
+    for template_id, who, words in (
+        ("mfa_reset", "patient_a", "set up two-step verification again"),
+        ("role_changed", "provider", "Your role in the Test Practice portal was changed"),
+    ):
+        told = notices(practice, template_id)
+        # In the portal and by email (account notices cannot be turned off), once each.
+        assert sorted(notice.channel for notice in told) == ["email", "in_app"]
+        assert {notice.user_id for notice in told} == {practice.user_ids[who]}
+        assert all(notice.status == "pending" for notice in told)
+        email = next(notice for notice in told if notice.channel == "email")
+        assert email.recipient == practice.emails[who]
+        subject, text = TEMPLATES[template_id].render(**email.parameters)
+        assert words in text and "call the practice" in text
+        for phi in (CANARY, CANARY.lower(), "Alpha", "Dr. Test", "1970", "MRN"):
+            assert phi not in subject + text + str(email.parameters)
 
 
 # --- sessions ----------------------------------------------------------------------------------
@@ -397,9 +439,9 @@ def test_new_actions_on_another_practices_user_are_not_found(practice):
     admin = reauthenticated_admin(practice)
     foreign_session = other.principal("provider").session_id
     with pytest.raises(NotFound):
-        users.change_role(admin, stranger, "admin", uow=uow(practice))
+        user_changes.change_role(admin, stranger, "admin", uow=uow(practice))
     with pytest.raises(NotFound):
-        users.reset_mfa(admin, stranger, "callback", uow=uow(practice))
+        user_changes.reset_mfa(admin, stranger, "callback", uow=uow(practice))
     with pytest.raises(NotFound):
         users.account_sessions(admin, stranger, uow=uow(practice))
     with pytest.raises(NotFound):
@@ -424,10 +466,10 @@ def test_patients_and_providers_may_not_use_the_new_actions(practice, who):
     target = practice.user_ids["patient_b"]
     session = practice.principal("patient_b").session_id
     calls = [
-        lambda: users.change_role(
+        lambda: user_changes.change_role(
             principal, practice.user_ids["admin"], "provider", uow=uow(practice)
         ),
-        lambda: users.reset_mfa(principal, target, "callback", uow=uow(practice)),
+        lambda: user_changes.reset_mfa(principal, target, "callback", uow=uow(practice)),
         lambda: users.account_sessions(principal, target, uow=uow(practice)),
         lambda: users.end_account_session(principal, target, session, uow=uow(practice)),
     ]

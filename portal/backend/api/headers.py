@@ -1,7 +1,8 @@
 """Security headers on every HTTP response the portal sends: pages, API and files.
 
 Pages carry no PHI (it arrives over the websocket), but nothing the portal serves may be framed,
-sniffed or leak a referrer, and only the hashed build assets may be cached.
+sniffed or leak a referrer, and only the hashed build assets and the practices' logos may be
+cached.
 
 Reflex's prerendered pages carry inline bootstrap scripts and its `call_script` event runs code
 the server sends through `eval`, so scripts need 'unsafe-inline' and 'unsafe-eval'. What the
@@ -28,7 +29,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-CACHEABLE_PREFIXES = ("/assets/",)
+# The hashed build assets, and practices' logos (public; a new logo gets a new address).
+CACHEABLE_PREFIXES = ("/assets/", "/files/brand/")
 
 
 class SecurityHeaders:

@@ -5,6 +5,8 @@ PRACTICE = {
     "slug": "riverside-demo",
     "time_zone": "America/New_York",
     "phone": "(555) 010-2000",
+    # A river blue over the portal's teal, so the demo shows branding (white on it: 7.3 to 1).
+    "brand_colour": "#1e5a8a",
 }
 
 LOCATIONS = [

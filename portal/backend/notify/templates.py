@@ -163,6 +163,22 @@ TEMPLATES = {
             "it. See why in your profile: {link}",
         ),
         Template(
+            "mfa_reset",
+            Category.ACCOUNT,
+            "Your sign-in security was reset",
+            "Your sign-in security for the {practice} portal was reset by your practice's "
+            "administrator; you will set up two-step verification again at your next sign-in. "
+            "If you did not expect this, call the practice.",
+        ),
+        Template(
+            "role_changed",
+            Category.ACCOUNT,
+            "Your role in the portal was changed",
+            "Your role in the {practice} portal was changed by your practice's administrator, "
+            "and you were signed out. Sign in again to see the pages of your new role: {link} "
+            "If you did not expect this, call the practice.",
+        ),
+        Template(
             "password_reset",
             Category.ACCOUNT,
             "Choose a new password",

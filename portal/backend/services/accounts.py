@@ -15,6 +15,7 @@ from portal.backend.models.base import utcnow
 from portal.backend.security.passwords import hash_password, password_problem
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.services.sign_in import normalize_email
+from portal.backend.services.users import patient_of
 from portal.backend.views import local_moment
 
 
@@ -107,11 +108,19 @@ def locked_accounts(principal: Principal, *, uow: UnitOfWork) -> list[LockedAcco
 
 
 def unlock(principal: Principal, user_id: uuid.UUID, *, uow: UnitOfWork) -> None:
+    """The account may try to sign in again now. A patient's unlock carries their patient id
+    in the audit event, so filtering the log by the patient finds it."""
     require_role(principal, Role.ADMIN)
     with uow:
         user = uow.users.get_for(principal, user_id)
         if user is None:
             raise NotFound
         user.locked_until, user.failed_sign_ins = None, 0
-        uow.audit.record(principal, "admin.unlock", resource_type="user", resource_id=user.id)
+        uow.audit.record(
+            principal,
+            "admin.unlock",
+            resource_type="user",
+            resource_id=user.id,
+            patient_id=patient_of(uow, user),
+        )
         uow.commit()

@@ -1,7 +1,8 @@
 """Care teams, for admins: the groups of providers whose shared inbox receives their patients'
-messages. Admins list, create and rename teams and add or remove provider members; a team that
-still looks after patients always keeps at least one member, so no patient writes into an
-inbox nobody reads.
+messages. Admins list, create, rename and delete teams and add or remove provider members; a
+team that still looks after patients always keeps at least one member, so no patient writes
+into an inbox nobody reads, and only a team without patients or open conversations can be
+deleted. Moving patients between teams is `care_team_patients`.
 
 Names of teams and providers are not PHI. Every change is audited with `details` naming what
 changed (ids, never names); another practice's team or provider answers as missing."""
@@ -11,10 +12,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from portal.backend.db import UnitOfWork
-from portal.backend.models import CareTeam, CareTeamMember, Patient, Provider, User, UserStatus
+from portal.backend.models import (
+    CareTeam,
+    CareTeamMember,
+    Conversation,
+    Patient,
+    Provider,
+    User,
+    UserStatus,
+)
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
 from portal.backend.views import CareTeamLine, CareTeamMemberLine, Choice
 
@@ -107,7 +116,7 @@ def rename_care_team(
     require_role(principal, Role.ADMIN)
     name = _team_name(name)
     with uow:
-        team = _team(uow, principal, team_id)
+        team = team_of(uow, principal, team_id)
         if team.name == name:
             return  # nothing changes
         _refuse_taken(uow, principal, name, but=team.id)
@@ -128,7 +137,7 @@ def add_member(
     """Add a provider to the team (already a member: nothing changes)."""
     require_role(principal, Role.ADMIN)
     with uow:
-        team = _team(uow, principal, team_id)
+        team = team_of(uow, principal, team_id)
         provider = uow.providers.get_for(principal, provider_id)
         user = uow.session.get(User, provider.user_id) if provider and provider.user_id else None
         if provider is None:
@@ -160,7 +169,7 @@ def remove_member(
     team that still looks after patients stays: their messages would reach nobody."""
     require_role(principal, Role.ADMIN)
     with uow:
-        team = _team(uow, principal, team_id)
+        team = team_of(uow, principal, team_id)
         provider = uow.providers.get_for(principal, provider_id)
         if provider is None:
             raise NotFound
@@ -198,6 +207,70 @@ def remove_member(
         uow.commit()
 
 
+def delete_care_team(principal: Principal, team_id: uuid.UUID, *, uow: UnitOfWork) -> None:
+    """Delete a team that looks after no patient and has no open conversation; its members
+    leave it, and its finished conversations stay with their patients' teams. Anything else
+    is refused with what to do first."""
+    require_role(principal, Role.ADMIN)
+    with uow:
+        team = team_of(uow, principal, team_id, lock=True)
+        patients = uow.session.exec(
+            select(func.count())
+            .select_from(Patient)
+            .where(Patient.tenant_id == team.tenant_id, Patient.care_team_id == team.id)
+        ).scalar_one()
+        if patients:
+            raise CareTeamRefused(
+                f"{team.name} still looks after {patients} patient{'s' if patients != 1 else ''}. "
+                "Move them to another team first (Move patients, below); then delete it."
+            )
+        threads = uow.session.exec(
+            select(Conversation.status, Patient.care_team_id)
+            .join(Patient, Patient.id == Conversation.patient_id)
+            .where(Conversation.tenant_id == team.tenant_id, Conversation.care_team_id == team.id)
+        ).all()
+        waiting = sum(1 for status, home in threads if status != "done" or home is None)
+        if waiting:
+            raise CareTeamRefused(
+                f"{waiting} conversation{'s' if waiting != 1 else ''} in {team.name}'s inbox "
+                f"still need{'' if waiting != 1 else 's'} the team. Have the team mark "
+                f"{'them' if waiting != 1 else 'it'} done in the inbox, or move "
+                f"{'their patients' if waiting != 1 else 'its patient'} to another team (a "
+                "patient's conversations go with them), first."
+            )
+        home = select(Patient.care_team_id).where(Patient.id == Conversation.patient_id)
+        uow.session.execute(  # finished conversations follow their patients
+            update(Conversation)
+            .where(Conversation.tenant_id == team.tenant_id, Conversation.care_team_id == team.id)
+            .values(care_team_id=home.scalar_subquery(), assigned_provider_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        members = uow.session.execute(
+            delete(CareTeamMember).where(CareTeamMember.care_team_id == team.id)
+        ).rowcount
+        uow.session.delete(team)
+        uow.audit.record(
+            principal,
+            "care_team.delete",
+            resource_type="care_team",
+            resource_id=team.id,
+            details=f"members_removed={members}; conversations_moved={len(threads)}",
+        )
+        uow.commit()
+
+
+def team_of(
+    uow: UnitOfWork, principal: Principal, team_id: uuid.UUID, *, lock: bool = False
+) -> CareTeam:
+    """A team of the admin's practice (scoped in the query), locked for the transaction when
+    asked; NotFound for any other."""
+    query = uow.care_teams.scoped(principal).where(CareTeam.id == team_id)
+    team = uow.care_teams.first(query.with_for_update() if lock else query)
+    if team is None:
+        raise NotFound
+    return team
+
+
 def _team_name(name: str) -> str:
     name = " ".join(name.split())
     if not 2 <= len(name) <= NAME_LIMIT:
@@ -213,13 +286,6 @@ def _refuse_taken(
     ).all()
     if any(other.casefold() == name.casefold() and team_id != but for team_id, other in names):
         raise CareTeamRefused(f"There is already a team called {name}. Choose another name.")
-
-
-def _team(uow: UnitOfWork, principal: Principal, team_id: uuid.UUID) -> CareTeam:
-    team = uow.care_teams.get_for(principal, team_id)
-    if team is None:
-        raise NotFound
-    return team
 
 
 def _membership(

@@ -1,7 +1,8 @@
 """The practice's own settings, for admins: its name, time zone, idle timeout, whether patients
-may ask for an account, the message response-time target, and which kinds of record wait for a
-provider's review before the patient sees them. Every field is checked on its own and a
-problem named in words; a save records which fields changed (names, never values)."""
+may ask for an account, the message response-time target, which kinds of record wait for a
+provider's review before the patient sees them, and its primary colour (the logo is uploaded
+on its own, through `branding`). Every field is checked on its own and a problem named in
+words; a save records which fields changed (names, never values)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from portal.backend.config import IDLE_TIMEOUT_RANGE
 from portal.backend.db import UnitOfWork
 from portal.backend.models import Practice
 from portal.backend.models.records import RecordKind
+from portal.backend.palette import ColourRefused, checked_colour
 from portal.backend.security.principal import Principal, Role, require_role
+from portal.backend.services.branding import logo_url
 from portal.backend.views import PracticeSettings
 
 RESPONSE_HOURS_RANGE = (1, 168)
@@ -33,6 +36,7 @@ FIELDS = (
     "patient_self_registration",
     "message_response_hours",
     "records_held_for_review",
+    "brand_colour",
 )
 
 
@@ -118,6 +122,11 @@ def checked_settings(values: dict[str, object]) -> dict[str, object]:
         kinds = []
     checked["records_held_for_review"] = ",".join(kind for kind in known if kind in kinds)
 
+    try:
+        checked["brand_colour"] = checked_colour(_text(values, "brand_colour"))
+    except ColourRefused as refused:
+        problems["brand_colour"] = str(refused)
+
     if problems:
         raise SettingsInvalid(problems)
     return checked
@@ -147,4 +156,6 @@ def _view(practice: Practice) -> PracticeSettings:
         records_held_for_review=[
             kind for kind in practice.records_held_for_review.split(",") if kind
         ],
+        brand_colour=practice.brand_colour,
+        logo_url=logo_url(practice),
     )

@@ -208,6 +208,9 @@ def events_table() -> rx.Component:
             variant="surface",
             size="1",
             width="100%",
+            # Actions and ids are long words: they wrap, so no event can make the table wider
+            # than the page (a scrolling table is out of a keyboard's reach).
+            overflow_wrap="anywhere",
         ),
         overflow_x="auto",
         width="100%",

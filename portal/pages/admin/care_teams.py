@@ -1,5 +1,6 @@
 """The practice's care teams, for admins: each team's members and how many patients it looks
-after; create a team, rename it, add and remove providers."""
+after; create a team, rename it, add and remove providers, delete it once it is empty, and move
+patients between teams (`care_team_moves`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from portal.components.cards import section
 from portal.components.feedback import empty_state, error_alert, notice
 from portal.components.forms import SELECT_STYLE, field, form
 from portal.layout import portal_page
+from portal.pages.admin.care_team_moves import move_patients_section
 from portal.pages.admin.care_teams_state import CareTeamsState
 
 ERROR_ID = "care-teams-error"
@@ -26,7 +28,7 @@ def care_teams_page() -> rx.Component:
         rx.text(
             "Each patient belongs to one care team, and their messages go to that team's "
             "inbox, which every member reads. A team that looks after patients keeps at least "
-            "one member.",
+            "one member; only a team without patients or open conversations can be deleted.",
             color_scheme="gray",
         ),
         error_alert(CareTeamsState.error, element_id=ERROR_ID),
@@ -59,6 +61,7 @@ def care_teams_page() -> rx.Component:
             ),
             heading_id="new-team",
         ),
+        move_patients_section(),
         spacing="4",
         width="100%",
     )
@@ -105,12 +108,59 @@ def team_card(team: CareTeamLine) -> rx.Component:
                 rx.text("No members yet.", size="2"),
             ),
             add_member_form(team),
+            rx.cond(
+                CareTeamsState.deleting == team.id,
+                delete_confirmation(team),
+                rx.hstack(
+                    rx.button(
+                        "Show patients",
+                        size="1",
+                        variant="soft",
+                        high_contrast=True,
+                        on_click=CareTeamsState.list_patients(team.id),
+                        aria_label=f"Show the patients of {team.name}",
+                    ),
+                    rx.button(
+                        "Delete team",
+                        size="1",
+                        variant="outline",
+                        color_scheme="red",
+                        on_click=CareTeamsState.start_delete(team.id),
+                        aria_label=f"Delete {team.name}",
+                    ),
+                    spacing="3",
+                ),
+            ),
             spacing="3",
             width="100%",
         ),
         role="region",
         aria_label=team.name,
         width="100%",
+    )
+
+
+def delete_confirmation(team: CareTeamLine) -> rx.Component:
+    return rx.hstack(
+        rx.text(f"Delete {team.name}? Its members leave it.", size="2", weight="medium"),
+        rx.button(
+            "Delete",
+            size="1",
+            color_scheme="red",
+            high_contrast=True,
+            on_click=CareTeamsState.delete_team,
+            aria_label=f"Yes, delete {team.name}",
+        ),
+        rx.button(
+            "Keep it",
+            size="1",
+            variant="soft",
+            high_contrast=True,
+            on_click=CareTeamsState.cancel_delete,
+        ),
+        align="center",
+        spacing="2",
+        wrap="wrap",
     )
 
 

@@ -1,6 +1,6 @@
-"""The practice's settings, for admins: name, time zone, idle timeout, patient
+"""The practice's settings, for admins: name, time zone, primary colour, idle timeout, patient
 self-registration, the message response-time target and which results wait for a provider's
-review; scheduling settings live on their own page."""
+review, and the logo; scheduling settings live on their own page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import reflex as rx
 
 from portal import routes
 from portal.backend.config import IDLE_TIMEOUT_RANGE
+from portal.backend.palette import AA_TEXT
 from portal.backend.security.principal import Role
+from portal.backend.services.branding import LOGO_LIMIT_BYTES
 from portal.backend.services.practice_settings import (
     RECORD_KINDS,
     RESPONSE_HOURS_RANGE,
@@ -17,11 +19,13 @@ from portal.backend.services.practice_settings import (
 from portal.backend.views import PracticeSettings
 from portal.components.cards import section
 from portal.components.feedback import notice
-from portal.components.forms import field, form
+from portal.components.forms import field, form, image_picker
 from portal.layout import loading, portal_page
-from portal.pages.admin.settings_state import PracticeSettingsState
+from portal.pages.admin.settings_state import LOGO_UPLOAD_ID, PracticeSettingsState
 
 ZONES_LIST_ID = "time-zones"
+# What the colour picker shows when the practice keeps the portal's own colours.
+PORTAL_COLOUR = "#008573"
 
 
 @portal_page(
@@ -50,6 +54,7 @@ def settings_page() -> rx.Component:
             ),
             rx.cond(PracticeSettingsState.message != "", notice(PracticeSettingsState.message)),
             settings_form(settings),
+            section("Logo", logo_settings(), heading_id="logo-settings"),
             section("Scheduling", scheduling_links(), heading_id="scheduling-settings"),
             spacing="4",
             width="100%",
@@ -120,6 +125,92 @@ def zone_field(settings: PracticeSettings) -> rx.Component:
     )
 
 
+def colour_field(settings: PracticeSettings) -> rx.Component:
+    """The primary colour: typed as #rrggbb, or picked (the picker writes into the field)."""
+    return rx.vstack(
+        checked_field(
+            "Primary colour",
+            "brand_colour",
+            hint="Buttons, links and the focus outline use it on every page, the sign-in page "
+            "included. Write it as # and six hexadecimal digits, like #1d4ed8; it must be dark "
+            f"enough for white text on it ({AA_TEXT:g} to 1). Leave it empty for the portal's "
+            "own colours.",
+            value=settings.brand_colour,
+            max_length=7,
+        ),
+        rx.el.label(
+            "Or pick the colour ",
+            rx.el.input(
+                type="color",
+                default_value=rx.cond(
+                    settings.brand_colour != "", settings.brand_colour, PORTAL_COLOUR
+                ),
+                on_change=lambda colour: rx.set_value("brand_colour", colour),
+                style={"width": "44px", "height": "32px", "vertical_align": "middle"},
+            ),
+            font_size="var(--font-size-2)",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def logo_settings() -> rx.Component:
+    """The logo, saved as soon as it is chosen; shown in every page's header and on the
+    sign-in page."""
+    logo = PracticeSettingsState.logo_url
+    error = error_of("logo")
+    return rx.vstack(
+        rx.text(
+            "Shown in the header of every page and on the sign-in page: a PNG or JPEG image "
+            f"of at most {LOGO_LIMIT_BYTES // (1024 * 1024)} MB (SVG is not accepted). It is "
+            "public, like the practice's name.",
+            size="2",
+        ),
+        rx.cond(
+            logo != "",
+            rx.image(
+                src=logo,
+                alt="The practice's logo as it is now",
+                max_height="4rem",
+                max_width="16rem",
+                object_fit="contain",
+            ),
+            rx.text("No logo: pages show the portal's own mark.", size="2", color_scheme="gray"),
+        ),
+        rx.hstack(
+            image_picker(
+                LOGO_UPLOAD_ID,
+                label=rx.cond(logo != "", "Replace the logo", "Upload a logo"),
+                accessible_label="Logo image",
+                max_size=LOGO_LIMIT_BYTES,
+                on_drop=PracticeSettingsState.upload_logo(
+                    rx.upload_files(upload_id=LOGO_UPLOAD_ID)
+                ),
+                on_rejected=PracticeSettingsState.logo_rejected,
+            ),
+            rx.cond(
+                logo != "",
+                rx.button(
+                    "Remove logo",
+                    type="button",
+                    variant="outline",
+                    color_scheme="red",
+                    on_click=PracticeSettingsState.remove_logo,
+                ),
+            ),
+            spacing="3",
+            wrap="wrap",
+        ),
+        rx.cond(
+            error != "",
+            rx.text(error, id="logo-error", color_scheme="red", size="2", role="alert"),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
 def settings_form(settings: PracticeSettings) -> rx.Component:
     low, high = IDLE_TIMEOUT_RANGE
     fewest, most = RESPONSE_HOURS_RANGE
@@ -133,6 +224,7 @@ def settings_form(settings: PracticeSettings) -> rx.Component:
                 max_length=200,
             ),
             zone_field(settings),
+            colour_field(settings),
             checked_field(
                 "Idle timeout (minutes)",
                 "idle_timeout_minutes",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal.backend.services.users import IDENTITY_CHECKS
+from portal.backend.services.user_changes import IDENTITY_CHECKS
 from portal.backend.views import AccountSessionLine
 from portal.components.feedback import error_alert
 from portal.components.forms import code_field, field, radio_field

@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal.backend.security.principal import NotFound, Principal, Role
-from portal.backend.services import account_security, accounts, users
+from portal.backend.services import account_security, accounts, user_changes, users
 from portal.backend.services.users import UsersRefused
 from portal.backend.views import AccountSessionLine, UserLine
 from portal.components.forms import record_id, text_of
@@ -81,10 +81,10 @@ class UsersState(rx.State):
         if line is None:
             return
         if line.status == "deactivated":
-            await self._act(users.reactivate, line.id, f"{line.name} can sign in again.")
+            await self._act(user_changes.reactivate, line.id, f"{line.name} can sign in again.")
         else:
             await self._act(
-                users.deactivate, line.id, f"{line.name} is deactivated and signed out."
+                user_changes.deactivate, line.id, f"{line.name} is deactivated and signed out."
             )
 
     @rx.event
@@ -148,7 +148,7 @@ class UsersState(rx.State):
         if line is None:
             return
         await self._in_dialog(
-            users.change_role,
+            user_changes.change_role,
             line,
             f"{line.name} is now {'an administrator' if role == 'admin' else 'a provider'} "
             "and was signed out of every device.",
@@ -179,7 +179,7 @@ class UsersState(rx.State):
         if line is None:
             return
         await self._in_dialog(
-            users.reset_mfa,
+            user_changes.reset_mfa,
             line,
             f"{line.name}'s authenticator and recovery codes are cleared; they set up a new "
             "authenticator at their next sign-in.",
@@ -220,7 +220,7 @@ class UsersState(rx.State):
             await run_service(self, service, principal, record_id(line.id), *args)
         except UsersRefused as refusal:
             self.dialog_error = str(refusal)
-            if str(refusal) == users.REAUTHENTICATION_NEEDED:
+            if str(refusal) == user_changes.REAUTHENTICATION_NEEDED:
                 self.reauthenticated = False
             return
         except NotFound:
