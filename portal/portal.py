@@ -11,6 +11,7 @@ import reflex as rx
 from portal.backend import jobs, monitoring, redaction
 from portal.backend.api import create_api
 from portal.backend.api.headers import SecurityHeaders
+from portal.backend.api.request_limits import RequestSizeLimit, keep_uploads_in_memory
 from portal.backend.config import settings
 from portal.errors import error_boundary, handle_backend_exception, handle_frontend_exception
 from portal.layout import PAGES
@@ -21,8 +22,10 @@ from portal.pages.admin import (  # noqa: F401
     analytics,
     articles,
     audit,
+    break_glass,
     care_teams,
     delivery,
+    emergency_chart,
     invitations,
     mailbox,
     scheduling,
@@ -59,6 +62,10 @@ THEME_COLOUR = "#008573"
 redaction.install()
 monitoring.configure_logging(settings().log_format)
 monitoring.init_sentry(settings())
+# Starlette writes an uploaded file past 1 MB to an unencrypted temporary file: PHI (attachments,
+# card pictures, documents) must never rest on disk unencrypted, so uploads stay in memory, up
+# to the largest body RequestSizeLimit lets through.
+keep_uploads_in_memory()
 app = rx.App(
     stylesheets=["/portal.css"],
     # Installable: a manifest and icons (no service worker; nothing is cached offline).
@@ -72,6 +79,8 @@ app = rx.App(
     frontend_exception_handler=handle_frontend_exception,
     api_transformer=[
         create_api(),
+        # Innermost of the wrappers: its 413 still gets a request id and the security headers.
+        RequestSizeLimit,
         monitoring.ErrorResponses,
         lambda asgi: SecurityHeaders(asgi, https=settings().secure_cookies),
     ],

@@ -11,6 +11,7 @@ import reflex as rx
 
 from portal.backend.services.messaging import FILE_LIMIT_BYTES, FILES_PER_MESSAGE, NewFile
 from portal.backend.views import AttachmentLine, MessageLine, TextPart
+from portal.components.forms import without_the_files
 
 ACCEPTED = {"application/pdf": [".pdf"], "image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]}
 
@@ -123,7 +124,7 @@ def file_picker(
         multiple=True,
         no_drag=True,
         no_keyboard=True,
-        **({"on_drop_rejected": on_rejected} if on_rejected else {}),
+        **({"on_drop_rejected": without_the_files(on_rejected)} if on_rejected else {}),
     )
     zone = picker.children[0]
     file_input = next(child for child in zone.children if isinstance(child, rx.el.Input))

@@ -1,7 +1,8 @@
 """Secure messaging in Chromium with two browser contexts: a patient sends a message with a
 PDF; the provider's unread badge rises live; when the care team reads it the patient sees
 "Read by the care team" and then the reply, live, and downloads its attachment intact. Bad
-input keeps the draft; another patient's thread is not there."""
+input (an empty or overlong message, a file over the limit) keeps the draft; another patient's
+thread is not there."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from sqlalchemy import select
 
 from portal.backend import models
 from portal.backend.services import messaging
-from portal.backend.services.messaging import NewFile
+from portal.backend.services.messaging import FILE_LIMIT_BYTES, NewFile
+from portal.components.messages import FILES_REFUSED
 from tests.e2e.test_booking import _principal
 from tests.e2e.test_shells import assert_accessible
 
@@ -78,7 +80,7 @@ def test_a_message_with_a_pdf_is_read_and_answered_live(
     assert download.value.path().read_bytes() == PDF
 
 
-def test_an_empty_or_overlong_reply_keeps_the_draft(new_context):
+def test_an_empty_or_overlong_message_or_a_too_large_file_keeps_the_draft(new_context, tmp_path):
     page = new_context(PATIENT).new_page()
     page.goto("/messages", wait_until="networkidle")
     form = page.get_by_role("region", name="Write to your care team")
@@ -89,6 +91,14 @@ def test_an_empty_or_overlong_reply_keeps_the_draft(new_context):
     form.get_by_label("Your message").fill("x" * 5001)
     form.get_by_role("button", name="Send to my care team").click()
     expect(form.get_by_role("alert")).to_contain_text("this one has 5,001")
+    expect(form.get_by_label("Subject")).to_have_value("A long one")
+    expect(form.get_by_label("Your message")).to_have_value("x" * 5001)
+    # A file over the limit is turned away in the browser, in words; it is never sent.
+    too_large = tmp_path / "scan.pdf"
+    too_large.write_bytes(PDF.ljust(FILE_LIMIT_BYTES + 1, b" "))
+    form.locator("input[type=file]").set_input_files(str(too_large))
+    expect(form.get_by_role("alert")).to_contain_text(FILES_REFUSED)
+    expect(form.get_by_text("scan.pdf")).to_have_count(0)
     expect(form.get_by_label("Subject")).to_have_value("A long one")
     expect(form.get_by_label("Your message")).to_have_value("x" * 5001)
 

@@ -1,6 +1,7 @@
 """The profile end to end in Chromium: a new patient is sent to the account setup after signing
-in and finishes it on a phone-sized screen; the profile page keeps what was typed when a field
-is refused; a legal-name change is reviewed by the care team; and the profile's handlers, called
+in and finishes it on a phone-sized screen (a card picture over the size limit is turned away
+in words, keeping what was typed); the profile page keeps what was typed when a field is
+refused; a legal-name change is reviewed by the care team; and the profile's handlers, called
 over the websocket with another patient's ids, change nothing of theirs."""
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from sqlalchemy import select
 
 from portal.backend import models
 from portal.backend.services.profile_view import contacts_of
+from portal.backend.services.profiles import CARD_LIMIT_BYTES
 from portal.pages.patient.onboarding import OnboardingState
-from portal.pages.patient.profile_state import ProfileState
+from portal.pages.patient.profile_state import CARD_REFUSED, ProfileState
 from portal.pages.provider.profile_changes import ProfileChangesState
 from tests.e2e.conftest import watch
 from tests.e2e.socket import call_handlers
@@ -78,6 +80,12 @@ def test_a_new_patient_is_sent_to_the_setup_once_and_finishes_it_on_a_phone(
     assert fits(page)
     page.get_by_label(re.compile("^Insurer")).fill("Hudson Valley Health Plan")
     page.get_by_label(re.compile("^Member ID")).fill("HV-5550123")
+    too_large = card_picture().ljust(CARD_LIMIT_BYTES + 1, b"\0")
+    page.get_by_label("Picture of the front of the card").set_input_files(
+        files=[{"name": "front.png", "mimeType": "image/png", "buffer": too_large}]
+    )
+    expect(page.locator("#card-error")).to_contain_text(CARD_REFUSED)
+    expect(page.get_by_label(re.compile("^Member ID"))).to_have_value("HV-5550123")
     page.get_by_label("Picture of the front of the card").set_input_files(
         files=[{"name": "front.png", "mimeType": "image/png", "buffer": card_picture()}]
     )

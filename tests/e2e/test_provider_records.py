@@ -1,8 +1,9 @@
 """The care team's side of medical records in Chromium: a provider adds a lab result with two
 tests for a patient (an error next to its field keeps everything typed), corrects a medication
-from a prefilled form, uploads a document, and marks the result reviewed with a comment on the
-Results page. A raw client calling these screens' handlers as a patient, or as a provider with
-ids that name nothing, changes nothing."""
+from a prefilled form, uploads a document (one over the size limit is turned away in words,
+keeping its title), and marks the result reviewed with a comment on the Results page. A raw
+client calling these screens' handlers as a patient, or as a provider with ids that name
+nothing, changes nothing."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from portal.backend import models
-from portal.pages.provider.records_state import RecordsState
+from portal.backend.services.record_entries import DOCUMENT_LIMIT_BYTES
+from portal.pages.provider.records_state import FILE_REFUSED, RecordsState
 from portal.pages.provider.results_state import ResultsState
 from tests.e2e.conftest import watch
 from tests.e2e.socket import call_handlers
@@ -151,6 +153,12 @@ def test_a_provider_adds_corrects_uploads_and_reviews_a_patients_records(
     page.get_by_role("button", name="Documents").click()
     form = page.get_by_role("region", name="Add a document")
     form.get_by_label("Document title").fill("Referral letter")
+    too_large = tmp_path / "scan.pdf"
+    too_large.write_bytes(PDF.ljust(DOCUMENT_LIMIT_BYTES + 1, b" "))
+    form.locator("input[type=file]").set_input_files(str(too_large))
+    expect(page.locator("#document-file-error")).to_have_text(FILE_REFUSED)
+    expect(form.get_by_text("Chosen: scan.pdf")).to_have_count(0)
+    expect(form.get_by_label("Document title")).to_have_value("Referral letter")
     letter = tmp_path / "referral.pdf"
     letter.write_bytes(PDF)
     form.locator("input[type=file]").set_input_files(str(letter))

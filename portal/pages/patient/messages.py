@@ -8,7 +8,12 @@ import reflex as rx
 from portal import routes
 from portal.backend.security.principal import NotFound, Role
 from portal.backend.services import messaging
-from portal.backend.services.messaging import BODY_LIMIT, MessageRefused
+from portal.backend.services.messaging import (
+    BODY_LIMIT,
+    FILE_LIMIT_BYTES,
+    FILES_PER_MESSAGE,
+    MessageRefused,
+)
 from portal.backend.views import MessagingContext, ThreadLine, ThreadView
 from portal.components.cards import section
 from portal.components.feedback import empty_state, error_alert, notice
@@ -57,7 +62,7 @@ class MessagesState(rx.State):
             self.draft = value
 
     @rx.event
-    def files_rejected(self, _rejected: list[dict]):
+    def files_rejected(self):
         self.error = FILES_REFUSED
 
     @rx.event
@@ -130,7 +135,7 @@ class ThreadState(rx.State):
         self.draft = value[: BODY_LIMIT + 1000] if isinstance(value, str) else ""
 
     @rx.event
-    def files_rejected(self, _rejected: list[dict]):
+    def files_rejected(self):
         self.error = FILES_REFUSED
 
     @rx.event
@@ -244,7 +249,8 @@ def attachments_picker(upload_id: str, on_rejected: rx.EventHandler) -> rx.Compo
     return rx.vstack(
         file_picker(upload_id, on_rejected=on_rejected),
         rx.text(
-            "PDF, PNG or JPEG, up to 10 MB each, at most 5.",
+            f"PDF, PNG or JPEG, up to {FILE_LIMIT_BYTES // (1024 * 1024)} MB each, "
+            f"at most {FILES_PER_MESSAGE}.",
             size="2",
             color_scheme="gray",
         ),

@@ -11,10 +11,11 @@ from portal.backend.services.profile_checks import (
     GENDER_LABELS,
     SEX_LABELS,
 )
+from portal.backend.services.profiles import CARD_LIMIT_BYTES
 from portal.components.feedback import error_alert
+from portal.components.forms import image_picker
 from portal.components.profile import (
     card_image,
-    card_picker,
     choice_field,
     field_error,
     form_errors_summary,
@@ -314,7 +315,7 @@ def card_pictures(state: type[ProfileForms]) -> rx.Component:
     return rx.vstack(
         rx.text(
             "Pictures of your card help the front desk check your cover. PNG or JPEG, up to "
-            "10 MB each.",
+            f"{CARD_LIMIT_BYTES // (1024 * 1024)} MB each.",
             size="2",
         ),
         error_alert(state.card_errors.get("card", ""), element_id="card-error"),
@@ -335,7 +336,7 @@ def card_side(state: type[ProfileForms], side: str, path: rx.Var[str]) -> rx.Com
     handler = state.upload_front if side == "front" else state.upload_back
     return rx.vstack(
         card_image(path, f"{side.capitalize()} of the insurance card"),
-        card_picker(
+        image_picker(
             upload_id,
             label=rx.cond(
                 path != "",
@@ -343,6 +344,7 @@ def card_side(state: type[ProfileForms], side: str, path: rx.Var[str]) -> rx.Com
                 f"Add a picture of the {side}",
             ),
             accessible_label=f"Picture of the {side} of the card",
+            max_size=CARD_LIMIT_BYTES,
             on_drop=handler(rx.upload_files(upload_id=upload_id)),
             on_rejected=state.card_rejected,
         ),

@@ -186,7 +186,7 @@ class ProfileForms(rx.State, mixin=True):
         )
 
     @rx.event
-    def card_rejected(self, _rejected: list[dict]):
+    def card_rejected(self):
         self.card_errors = {"card": CARD_REFUSED}
 
     async def _upload(self, side: str, files: list[rx.UploadFile]) -> None:

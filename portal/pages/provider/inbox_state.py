@@ -195,7 +195,7 @@ class InboxThreadState(rx.State):
         self.draft = text[: BODY_LIMIT * 2] if isinstance(text, str) else ""
 
     @rx.event
-    def files_rejected(self, _rejected: list[dict]):
+    def files_rejected(self):
         self.reply_error = FILES_REFUSED
 
     @rx.event

@@ -9,7 +9,7 @@ import reflex as rx
 
 from portal.backend.services.record_entries import DOCUMENT_LIMIT_BYTES
 from portal.components.feedback import error_alert
-from portal.components.forms import SELECT_STYLE
+from portal.components.forms import SELECT_STYLE, without_the_files
 from portal.components.messages import ACCEPTED
 from portal.pages.provider.records_fields import (
     FIELDS,
@@ -250,7 +250,7 @@ def document_form() -> rx.Component:
         rx.vstack(
             document_picker(),
             rx.text(
-                "One PDF, PNG or JPEG file of up to 10 MB.",
+                f"One PDF, PNG or JPEG file of up to {DOCUMENT_LIMIT_BYTES // (1024 * 1024)} MB.",
                 id="document-file-hint",
                 size="2",
                 color_scheme="gray",
@@ -309,7 +309,7 @@ def document_picker() -> rx.Component:
         multiple=False,
         no_drag=True,
         no_keyboard=True,
-        on_drop_rejected=RecordsState.document_rejected,
+        on_drop_rejected=without_the_files(RecordsState.document_rejected),
     )
     zone = picker.children[0]
     file_input = next(child for child in zone.children if isinstance(child, rx.el.Input))
