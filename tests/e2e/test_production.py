@@ -1,5 +1,7 @@
-"""The production command with two workers: `portal serve --workers 2` builds the frontend
-once, then two backend processes share one port, Redis (Reflex state) and PostgreSQL (data).
+"""The production command with two workers: `portal serve --workers 2 --no-build` serves the
+frontend the session's portal built (no second build), and two backend processes share one
+port, Redis (Reflex state) and PostgreSQL (data). Live counts and sessions come from the
+database, never from a worker's memory, so what happens through one worker holds on the other.
 
 Which worker serves a websocket is up to the kernel; each client here is pinned to a worker by
 reconnecting until the server end of its TCP connection belongs to that worker's process
@@ -27,9 +29,9 @@ from urllib.parse import urlencode
 import pytest
 import redis
 from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
 
 from portal.backend import migrations, models
+from portal.backend.api import session_cookie
 from portal.backend.config import load_settings
 from portal.backend.db import Database
 from portal.backend.models.base import utcnow
@@ -37,62 +39,65 @@ from portal.backend.security.principal import Principal
 from portal.backend.services import messaging
 from portal.backend.services.sessions import open_session
 from portal.backend.services.sign_in import normalize_email
+from portal.pages.patient.home import PatientHomeState
 from portal.pages.patient.messages import ThreadState
 from portal.state.session import SessionState
 from tests.e2e.conftest import PROJECT_ROOT, _free_port
-from tests.e2e.socket import UPDATE_VARS, _connect, in_thread
+from tests.e2e.socket import Tab, in_thread
+from tests.e2e.worker_processes import alive, serving_worker, worker_pids
 
 pytestmark = pytest.mark.e2e
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-# Redis database 6: test_workers.py uses 7; nothing else uses 6.
+# Redis database 6: the session's portal uses 5; nothing else uses 6.
 REDIS_URL = os.environ.get("TEST_PRODUCTION_REDIS_URL", "redis://127.0.0.1:6379/6")
 PATIENT = "michael.brown@example.com"
+PATIENT_FIRST_NAME = "Michael"
 PROVIDER = "dr.okafor@riverside.example"
-REMINDER_INTERVAL_SECONDS = 30  # portal/backend/jobs.py
+FIRST_RUNS_SECONDS = 5  # after the first answer, both schedulers' first reminder runs are done
 SHUTDOWN_LIMIT_SECONDS = 10
+SESSION = SessionState.get_full_name()
+ENTER_AS_PATIENT = (f"{SESSION}.enter", {"role": "patient", "screen": ""})
+PATIENT_HOME = (f"{PatientHomeState.get_full_name()}.load", {})
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory) -> Iterator[dict]:
-    """`portal serve --workers 2` on a new PostgreSQL database (demo practice loaded, and a
-    reminder made due before the workers start) and an empty Redis database."""
+def production(portal_url, tmp_path_factory) -> Iterator[dict]:
+    """`portal serve --workers 2 --no-build` on a new PostgreSQL database (demo practice loaded,
+    and a reminder made due before the workers start) and an empty Redis database. It serves
+    the build the session's portal made, so its public address is that portal's (as behind a
+    load balancer, the workers' own port is not the public one)."""
     name = f"portal_production_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
     redis.Redis.from_url(REDIS_URL).flushdb()
     data_dir = tmp_path_factory.mktemp("production")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
+        **os.environ,
         "DATABASE_URL": url,
         "REDIS_URL": REDIS_URL,
         "PORTAL_DATA_DIR": str(data_dir),
         "PORTAL_DEMO": "1",
-        "PORTAL_PUBLIC_URL": base,
+        "PORTAL_PUBLIC_URL": portal_url,
     }
     migrations.upgrade(url)
     portal = shutil.which("portal", path=os.path.dirname(sys.executable))
-    subprocess.run([portal, "demo"], env={**os.environ, **env}, check=True, cwd=PROJECT_ROOT)
+    subprocess.run([portal, "demo"], env=env, check=True, cwd=PROJECT_ROOT)
     database = Database(load_settings(env))
     reminded = _make_a_reminder_due(database)
     log_path = data_dir.parent / f"{data_dir.name}-server.log"
-    # `portal serve` builds the frontend into the repository's .web/build, which the session's
-    # portal serves from disk: keep that build aside and put it back afterwards.
-    session_build = PROJECT_ROOT / ".web" / "build"
-    kept_build = data_dir.parent / f"{data_dir.name}-session-build"
-    if session_build.exists():
-        shutil.copytree(session_build, kept_build, symlinks=True)
     started = time.monotonic()
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [portal, "serve", "--workers", "2", "--port", str(port)],
+            [portal, "serve", "--workers", "2", "--no-build", "--port", str(port)],
             cwd=PROJECT_ROOT,
-            env={**os.environ, **env},
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -102,20 +107,18 @@ def production(tmp_path_factory) -> Iterator[dict]:
         print(f"\n2 workers answered after {time.monotonic() - started:.1f}s")
         yield {
             "base": base,
+            "origin": portal_url,
             "port": port,
             "server": server,
             "database": database,
             "log": log_path,
-            "started": started,
+            "answered": time.monotonic(),
             "reminded": reminded,
         }
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)  # only if the shutdown test did not stop it
         server.wait(timeout=30)
-        if kept_build.exists():
-            shutil.rmtree(session_build, ignore_errors=True)
-            shutil.copytree(kept_build, session_build, symlinks=True)
         database.engine.dispose()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
@@ -123,7 +126,7 @@ def production(tmp_path_factory) -> Iterator[dict]:
 
 
 def _wait_for(base: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if server.poll() is not None:
             pytest.fail(f"the portal exited with {server.returncode}:\n{log.read_text()[-4000:]}")
@@ -137,7 +140,7 @@ def _wait_for(base: str, server: subprocess.Popen, log: Path) -> None:
 
 
 def _make_a_reminder_due(database: Database) -> uuid.UUID:
-    """A booked visit inside its 24-hour reminder window, booked well before the window."""
+    """A booked visit inside its reminder window, booked well before the window."""
     with database.unit_of_work() as uow:
         appointment = uow.session.exec(
             select(models.Appointment)
@@ -147,8 +150,8 @@ def _make_a_reminder_due(database: Database) -> uuid.UUID:
             .limit(1)
         ).scalar_one()
         hours = (appointment.starts_at - utcnow()).total_seconds() / 3600 + 1
-        # The practice reminds a day before and also (for this test) just before the visit's
-        # distance, so the nearest visit is inside exactly one window.
+        # The practice reminds just before the visit's distance and an hour before, so the
+        # nearest visit is inside exactly one window.
         uow.session.execute(
             update(models.Practice)
             .where(models.Practice.id == appointment.tenant_id)
@@ -163,33 +166,26 @@ def _make_a_reminder_due(database: Database) -> uuid.UUID:
         return appointment.id
 
 
-def _workers(server: subprocess.Popen) -> list[int]:
-    """The backend worker processes: the server's children (Granian forks them)."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    return [int(pid) for pid in children]
-
-
-def _socket_inodes(pid: int) -> set[str]:
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):
-            target = os.readlink(fd)
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    return inodes
-
-
-def _serving_worker(port: int, workers: list[int]) -> int | None:
-    """The worker holding the one established connection on the server's port."""
-    established = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01":  # ESTABLISHED
-                established.add(fields[9])
-    owners = [pid for pid in workers if established & _socket_inodes(pid)]
-    return owners[0] if len(owners) == 1 and len(established) == 1 else None
+async def _tab_on(
+    production: dict, worker: int, tab_token: str, session_token: str, router: dict
+) -> tuple[Tab, list[str]]:
+    """The tab `tab_token`, holding the session cookie, connected to `worker`, and what its
+    hydration brought (a browser's tab hydrates when it connects: the whole state, then the
+    page's on_load handlers)."""
+    workers = worker_pids(production["server"])
+    for _attempt in range(40):
+        tab = await Tab.open(
+            production["base"], tab_token, production["origin"], session_token=session_token
+        )
+        if serving_worker(production["port"], workers) == worker:
+            hydrated = await tab.hydrate(router)
+            if not tab.renamed:
+                return tab, hydrated
+        await tab.close()
+        # The server has not forgotten the tab's last connection yet: had it not, this one
+        # would be given a new tab token (and none of the tab's state).
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no connection to worker {worker} kept the tab's token")
 
 
 def call_on(
@@ -201,58 +197,25 @@ def call_on(
     tab_token: str | None = None,
     path: str = "/",
     query: dict[str, str] | None = None,
-) -> list[str]:
-    """Like tests/e2e/socket.call_handlers, on a connection served by `worker`."""
-    base, port = production["base"], production["port"]
-    workers = _workers(production["server"])
-    tab = tab_token or uuid.uuid4().hex
+) -> list[list[str]]:
+    """On one connection served by `worker`: the updates of the tab's hydration, then those
+    of each event, sent one by one."""
+    query_string = f"?{urlencode(query)}" if query else ""
+    router = {"pathname": path, "query": query or {}, "asPath": f"{path}{query_string}"}
 
-    async def session() -> list[str]:
-        for _attempt in range(40):
-            client = await _connect(base, tab, base)
-            if _serving_worker(port, workers) == worker:
-                break
-            await client.disconnect()
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError(f"no connection landed on worker {worker}")
-        received: list[str] = []
-        done = asyncio.Event()
-
-        @client.on("event", namespace="/_event")
-        async def on_update(data) -> None:
-            received.append(json.dumps(data, default=str))
-            if isinstance(data, dict) and data.get("final", True):
-                done.set()
-
-        query_string = f"?{urlencode(query)}" if query else ""
-        router = {"pathname": path, "query": query or {}, "asPath": f"{path}{query_string}"}
-        cookie_var = f"{SessionState.get_full_name()}.session_token"
-        for name, payload in [(UPDATE_VARS, {"vars": {cookie_var: session_token}}), *events]:
-            done.clear()
-            await client.emit(
-                "event",
-                {"name": name, "payload": payload, "router_data": router},
-                namespace="/_event",
-            )
-            try:
-                await asyncio.wait_for(done.wait(), timeout=2 if name == UPDATE_VARS else 15)
-            except TimeoutError:
-                if name != UPDATE_VARS:
-                    received.append(f"timeout: {name}")
-        await client.disconnect()
-        return received
+    async def session() -> list[list[str]]:
+        tab, hydrated = await _tab_on(
+            production, worker, tab_token or uuid.uuid4().hex, session_token, router
+        )
+        try:
+            return [
+                hydrated,
+                *[await tab.handle(name, payload, router) for name, payload in events],
+            ]
+        finally:
+            await tab.close()
 
     return in_thread(session())
-
-
-def _alive(pid: int) -> bool:
-    """Running (an exited worker may linger as a zombie until something reaps it)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
 
 
 def _session(database: Database, email: str) -> tuple[str, Principal]:
@@ -265,11 +228,8 @@ def _session(database: Database, email: str) -> tuple[str, Principal]:
 
 
 def _unread(production: dict, worker: int, token: str) -> int:
-    replies = call_on(
-        production,
-        worker,
-        [(f"{SessionState.get_full_name()}.check_messages", {})],
-        session_token=token,
+    _, replies = call_on(
+        production, worker, [(f"{SESSION}.check_messages", {})], session_token=token
     )
     counts = [int(n) for r in replies for n in re.findall(r'"unread_messages_rx_state_": (\d+)', r)]
     assert counts, replies
@@ -293,17 +253,28 @@ def _upload(base: str, tab_token: str, handler: str) -> None:
         answer.read()
 
 
-def test_two_workers_serve_the_one_port(production):
-    workers = _workers(production["server"])
+def _signed_in_on(production: dict, worker: int, token: str, tab: str) -> None:
+    """The patient's home screen, shown through `worker`: the tab holds PHI in its state."""
+    _, entered, home = call_on(
+        production, worker, [ENTER_AS_PATIENT, PATIENT_HOME], session_token=token, tab_token=tab
+    )
+    assert "/sign-in" not in "".join(entered), entered
+    assert PATIENT_FIRST_NAME in "".join(home), home
+
+
+def test_two_workers_serve_the_existing_build_on_one_port(production):
+    workers = worker_pids(production["server"])
     assert len(workers) == 2, workers
     with urllib.request.urlopen(f"{production['base']}/healthz", timeout=5) as answer:  # noqa: S310
         assert json.load(answer)["status"] == "ok"
+    with urllib.request.urlopen(f"{production['base']}/sign-in", timeout=5) as answer:  # noqa: S310
+        assert b"<html" in answer.read(2048).lower()
     log = production["log"].read_text()
-    assert log.count("Creating Production Build") == 1, "the frontend must be built once"
+    assert "Creating Production Build" not in log and "Compiling" not in log, log[-2000:]
 
 
 def test_a_message_sent_through_one_worker_reaches_a_provider_on_the_other(production):
-    first, second = _workers(production["server"])
+    first, second = worker_pids(production["server"])
     database = production["database"]
     patient_token, patient = _session(database, PATIENT)
     provider_token, _ = _session(database, PROVIDER)
@@ -325,21 +296,71 @@ def test_a_message_sent_through_one_worker_reaches_a_provider_on_the_other(produ
         query={"id": thread},
     )
     _upload(production["base"], tab, f"{ThreadState.get_full_name()}.reply")
+    with database.unit_of_work() as uow:
+        bodies = [
+            message.body
+            for message in uow.session.exec(
+                select(models.Message).where(models.Message.conversation_id == uuid.UUID(thread))
+            ).scalars()
+        ]
+    assert "Sent through worker one" in bodies
     assert _unread(production, second, provider_token) == before + 1
 
 
+def test_a_session_signed_out_through_one_worker_is_refused_on_the_other(production):
+    first, second = worker_pids(production["server"])
+    token, _ = _session(production["database"], PATIENT)
+    tab = uuid.uuid4().hex
+    _signed_in_on(production, first, token, tab)
+    _, signed_out = call_on(
+        production, first, [(f"{SESSION}.sign_out", {})], session_token=token, tab_token=tab
+    )
+    assert session_cookie.END_PATH in "".join(signed_out), signed_out
+
+    # The same tab (its state in Redis, written by worker one) and cookie, on worker two.
+    hydrated, entered, home = call_on(
+        production, second, [ENTER_AS_PATIENT, PATIENT_HOME], session_token=token, tab_token=tab
+    )
+    assert '"path": "/sign-in"' in "".join(entered), entered
+    assert PATIENT_FIRST_NAME not in "".join(hydrated + entered + home), hydrated + entered + home
+
+
+def test_a_session_idle_past_its_limit_through_one_worker_is_ended_on_the_other(production):
+    first, second = worker_pids(production["server"])
+    database = production["database"]
+    token, principal = _session(database, PATIENT)
+    tab = uuid.uuid4().hex
+    _signed_in_on(production, first, token, tab)
+    with database.unit_of_work() as uow:
+        uow.session.execute(
+            update(models.UserSession)
+            .where(models.UserSession.id == principal.session_id)
+            .values(last_seen_at=utcnow() - timedelta(hours=1))
+        )
+        uow.commit()
+
+    # The tab reconnects to worker two, as a browser's does: its page's guard finds the
+    # session idle past its limit, ends it and sends the tab to the sign-in page.
+    hydrated, home = call_on(production, second, [PATIENT_HOME], session_token=token, tab_token=tab)
+    assert '"path": "/sign-in"' in "".join(hydrated), hydrated
+    assert PATIENT_FIRST_NAME not in "".join(home), home
+    with database.unit_of_work() as uow:
+        ended = uow.session.get(models.UserSession, principal.session_id)
+        assert ended.ended_at is not None and ended.end_reason == "idle_timeout"
+
+
 def test_a_due_reminder_is_queued_once_with_both_schedulers_running(production):
-    # Both workers' reminder jobs run every 30 s from start-up: wait for two rounds each.
-    wait = production["started"] + 2 * REMINDER_INTERVAL_SECONDS + 8 - time.monotonic()
-    time.sleep(max(wait, 0))
+    # Each worker's reminder job first runs when its scheduler starts, before the worker
+    # serves: both raced for the visit, which was due already, within a second of start-up.
+    time.sleep(max(production["answered"] + FIRST_RUNS_SECONDS - time.monotonic(), 0))
     appointment = str(production["reminded"])
     with production["database"].unit_of_work() as uow:
-        rows = uow.session.exec(
-            select(models.Notification.idempotency_key, models.Notification.id).where(
+        keys = uow.session.exec(
+            select(models.Notification.idempotency_key).where(
                 models.Notification.template_id == "appointment_reminder"
             )
-        ).all()
-        ours = [key for key, _ in rows if appointment in key]
+        ).scalars()
+        ours = [key for key in keys if appointment in key]
         attempts = uow.session.exec(
             select(models.NotificationAttempt.notification_id, func.count())
             .group_by(models.NotificationAttempt.notification_id)
@@ -353,22 +374,22 @@ def test_a_due_reminder_is_queued_once_with_both_schedulers_running(production):
 
 def test_sigterm_stops_every_worker_within_ten_seconds(production):
     server = production["server"]
-    workers = _workers(server)
+    workers = worker_pids(server)
 
     async def held_open() -> float:
-        client = await _connect(production["base"], uuid.uuid4().hex, production["base"])
+        tab = await Tab.open(production["base"], uuid.uuid4().hex, production["origin"])
         started = time.monotonic()
         os.kill(server.pid, signal.SIGTERM)
         while server.poll() is None and time.monotonic() - started < SHUTDOWN_LIMIT_SECONDS + 5:
             await asyncio.sleep(0.1)
         with contextlib.suppress(Exception):
-            await client.disconnect()
+            await tab.close()
         return time.monotonic() - started
 
     took = in_thread(held_open())
     print(f"\nSIGTERM with an open websocket: stopped after {took:.1f}s")
     assert server.poll() is not None and took < SHUTDOWN_LIMIT_SECONDS, took
-    assert not [pid for pid in workers if _alive(pid)], "a worker survived"
+    assert not [pid for pid in workers if alive(pid)], "a worker survived"
     errors = [
         line
         for line in production["log"].read_text().splitlines()
