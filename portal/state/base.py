@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any, TypeVar
 
@@ -26,11 +29,36 @@ def screen_state(cls: type[rx.State]) -> type[rx.State]:
     return cls
 
 
+# Services that hash or verify a password (argon2id: about 50 ms of a core each) run on threads
+# of their own, this many at once. A burst of sign-ins then waits its turn there, instead of
+# taking every worker thread, and both cores, from everyone else's requests.
+PASSWORD_THREADS = 1
+_password_threads = ThreadPoolExecutor(PASSWORD_THREADS, thread_name_prefix="password")
+
+
 async def run_service(
     state: rx.State, service: Callable[..., View], *args: Any, **kwargs: Any
 ) -> View:
     """Run a blocking service function in a worker thread with a fresh unit of work."""
-    return await asyncio.to_thread(
+    return await _run_in(None, state, service, *args, **kwargs)
+
+
+async def run_password_service(
+    state: rx.State, service: Callable[..., View], *args: Any, **kwargs: Any
+) -> View:
+    """`run_service` for a service that hashes or verifies a password."""
+    return await _run_in(_password_threads, state, service, *args, **kwargs)
+
+
+async def _run_in(
+    threads: ThreadPoolExecutor | None,
+    state: rx.State,
+    service: Callable[..., View],
+    *args: Any,
+    **kwargs: Any,
+) -> View:
+    """As `asyncio.to_thread` does, on `threads` (None: the loop's default worker threads)."""
+    work = functools.partial(
         call,
         service,
         *args,
@@ -38,6 +66,8 @@ async def run_service(
         request_id=uuid.uuid4().hex,
         **kwargs,
     )
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(threads, context.run, work)
 
 
 async def practice_today(state: rx.State, principal: Principal) -> date:
@@ -54,10 +84,17 @@ def device_of(state: rx.State) -> str:
 
 
 async def clear_screens(state: rx.State, keep: str = "") -> None:
-    """Reset every screen's state but the one named `keep` (a state's full name)."""
+    """Reset every screen's state but the one named `keep` (a state's full name). Only the vars
+    that differ from their defaults are set: `reset()` would mark every var of every screen
+    changed, and each navigation would send them all to the browser (about 12 KB)."""
     for screen in SCREEN_STATES:
-        if screen.get_full_name() != keep:
-            (await state.get_state(screen)).reset()
+        if screen.get_full_name() == keep:
+            continue
+        view = await state.get_state(screen)
+        for name, field in screen.__fields__.items():
+            # The screen's own vars, backend-only ones included, as `reset()` takes them.
+            if field._owner is screen and getattr(view, name) != (default := field.default_value()):
+                setattr(view, name, default)
 
 
 def take_link_token(state: rx.State, route: str) -> rx.event.EventSpec | None:
