@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy import select
 
@@ -57,6 +58,21 @@ PHI_MARKERS = [last.encode() for _first, last, *_ in PATIENTS if len(last) >= 6]
 ]
 # Tracebacks, ERROR-level records, and the portal's own "error <reference>" lines.
 ERROR_LINE = re.compile(r"Traceback|\bERROR\b|\bException\b|\berror [0-9a-f]{12}\b")
+# The state size guard. The served app keeps each tab's state in Redis (the production state
+# manager, here with one worker and a database of its own), so every event pickles the states
+# it touched, and Reflex refuses to store one over the limit (REFLEX_PERF_MODE=raise; the limit
+# is in KiB). Reflex checks only states that have substates (here the root state: every page
+# state is a leaf), so after each test that used the server the suite also adds up each
+# client's stored states against the same limit (`client_state_sizes`).
+STATE_SIZE_LIMIT_KB = 100
+STATE_GUARD = {
+    "REDIS_URL": os.environ.get("TEST_STATE_REDIS_URL", "redis://127.0.0.1:6379/5"),
+    "REFLEX_PERF_MODE": "raise",
+    "REFLEX_STATE_SIZE_LIMIT": str(STATE_SIZE_LIMIT_KB),
+}
+# Reflex stores one key per state of a client: `<client token>_<state's full name>`.
+STATE_KEY = re.compile(rb"^(?P<client>[^_]+)_(?P<state>reflex___state____state[\w.]*)$")
+LARGEST_CLIENT_STATE = pytest.StashKey[tuple[int, dict[str, int]]]()
 
 
 def _free_port() -> int:
@@ -102,7 +118,8 @@ def portal_url(portal_data_dir: Path, portal_log: Path) -> Iterator[str]:
     data_dir = portal_data_dir
     log = portal_log
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PUBLIC_URL=base)
+    env.update(STATE_GUARD, PORTAL_DATA_DIR=str(data_dir), PORTAL_PUBLIC_URL=base)
+    redis.Redis.from_url(STATE_GUARD["REDIS_URL"]).flushdb()
     started = time.monotonic()
     with log.open("w") as output:
         server = subprocess.Popen(
@@ -133,6 +150,55 @@ def portal_url(portal_data_dir: Path, portal_log: Path) -> Iterator[str]:
     ]
     assert not leaks, f"demo PHI in plaintext in: {leaks}"
     assert not (PROJECT_ROOT / ".states").exists(), "Reflex state was written to disk"
+    redis.Redis.from_url(STATE_GUARD["REDIS_URL"]).flushdb()
+
+
+def client_state_sizes(store: redis.Redis) -> dict[str, dict[str, int]]:
+    """The bytes each client's stored states take, by client token and state full name."""
+    sizes: dict[str, dict[str, int]] = {}
+    for key in store.scan_iter(count=1000):
+        match = STATE_KEY.match(key)
+        if match:
+            states = sizes.setdefault(match["client"].decode(), {})
+            states[match["state"].decode()] = store.strlen(key)
+    return sizes
+
+
+def oversized_clients(sizes: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """The clients whose states add up to more than the limit."""
+    limit = STATE_SIZE_LIMIT_KB * 1024
+    return {client: states for client, states in sizes.items() if sum(states.values()) > limit}
+
+
+@pytest.fixture(autouse=True)
+def client_state_within_limit(request) -> Iterator[None]:
+    """After a test that used the server: no client's state may exceed the limit. (A state that
+    grew and shrank again within one test is not seen here; Reflex's own check sees the root.)"""
+    yield
+    if "portal_url" not in request.fixturenames:
+        return
+    sizes = client_state_sizes(redis.Redis.from_url(STATE_GUARD["REDIS_URL"]))
+    largest = max(sizes.values(), key=lambda states: sum(states.values()), default={})
+    seen = request.config.stash.get(LARGEST_CLIENT_STATE, (0, {}))
+    if sum(largest.values()) > seen[0]:
+        request.config.stash[LARGEST_CLIENT_STATE] = (sum(largest.values()), largest)
+    for states in oversized_clients(sizes).values():
+        heaviest = sorted(states.items(), key=lambda item: -item[1])[:5]
+        pytest.fail(
+            f"a client's state takes {sum(states.values())} bytes, over the "
+            f"{STATE_SIZE_LIMIT_KB} KB limit; its largest states: {heaviest}"
+        )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The largest per-client state the served app stored during the run."""
+    total, states = config.stash.get(LARGEST_CLIENT_STATE, (0, {}))
+    if total:
+        heaviest = sorted(states.items(), key=lambda item: -item[1])[:3]
+        terminalreporter.write_line(
+            f"largest per-client state: {total} bytes in {len(states)} states "
+            f"(limit {STATE_SIZE_LIMIT_KB} KB); largest states: {heaviest}"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -212,6 +278,7 @@ def new_context(browser: Browser, portal_url: str, accounts: Accounts):
                         "name": SESSION_COOKIE,
                         "value": accounts.session_token(email),
                         "url": portal_url,
+                        "httpOnly": True,
                         "sameSite": "Strict",
                     }
                 ]

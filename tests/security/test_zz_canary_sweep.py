@@ -4,9 +4,10 @@ A patient types the canary into a message in Chromium; the suite has also put it
 free-text field (test_xss.py) and in a whole second practice. Afterwards `ZZCANARY` must be in
 none of: the server's log, the raw bytes of the data folder (SQLite files with their WAL, the
 file store), the notifications' rendered text, the URLs the suite's browsers visited, their
-localStorage, sessionStorage and cookies, Reflex state storage (memory here: no `.states/`
-files; Redis keys when REDIS_URL is set), or any cacheable response. The fixture that serves
-the portal repeats the log and data-folder checks once the server has stopped."""
+localStorage, sessionStorage and cookies, Reflex state on disk (no `.states/` files; the served
+app keeps its tabs' state in a Redis database of its own, which holds the open screens' views by
+design; Redis keys are swept when REDIS_URL is set), or any cacheable response. The fixture
+that serves the portal repeats the log and data-folder checks once the server has stopped."""
 
 from __future__ import annotations
 
