@@ -97,7 +97,6 @@ def test_article_handlers_do_nothing_for_patients_and_providers(
         events,
         session_token=accounts.session_token(email),
         path="/admin/articles",
-        wait_seconds=3,
     )
     assert articles(portal_database) == before
     assert not any("Understanding your A1c" in reply for reply in replies)

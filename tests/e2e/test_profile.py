@@ -245,7 +245,6 @@ def test_profile_handlers_do_nothing_with_another_patients_ids(
         events,
         session_token=accounts.session_token(ATTACKER),
         path="/profile",
-        wait_seconds=3,
     )
     assert snapshot() == before
     leaked = [
