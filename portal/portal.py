@@ -15,7 +15,7 @@ from portal.backend.api.request_limits import RequestSizeLimit, keep_uploads_in_
 from portal.backend.config import settings
 from portal.errors import error_boundary, handle_backend_exception, handle_frontend_exception
 from portal.layout import PAGES
-from portal.middleware import RefuseUnusedHandlers
+from portal.middleware import ForgetEndedSessions, RefuseUnusedHandlers
 from portal.pages import legal, not_found  # noqa: F401  (pages register themselves)
 from portal.pages.account import notifications, security  # noqa: F401
 from portal.pages.admin import (  # noqa: F401
@@ -86,6 +86,7 @@ app = rx.App(
     ],
 )
 app.add_middleware(RefuseUnusedHandlers())
+app.add_middleware(ForgetEndedSessions())
 # Reflex's own boundary prints the JavaScript error and its stack; the portal's shows a reference.
 app.app_wraps[(55, "ErrorBoundary")] = lambda stateful: error_boundary(stateful=stateful)
 for page in PAGES:

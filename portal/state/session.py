@@ -21,6 +21,7 @@ cookie cleared and reloads the tab with a fresh Reflex token.
 from __future__ import annotations
 
 import json
+import uuid
 
 import reflex as rx
 from starlette.requests import cookie_parser
@@ -69,11 +70,27 @@ class SessionState(rx.State):
     warning_text: str = ""
     check_every_ms: int = 15_000
     _principal: Principal | None = None
+    # The session whose data the screens may hold: kept when a session is found ended, until
+    # the screens are cleared.
+    _screens_session_id: uuid.UUID | None = None
 
     async def _resolve(self) -> Principal | None:
         self._principal = await run_service(self, sessions.resolve_session, session_token(self))
         self.role = self._principal.role.value if self._principal else ""
+        if self._principal is not None:
+            self._screens_session_id = self._principal.session_id
         return self._principal
+
+    async def _reconnected(self) -> None:
+        """Before a (re)connecting tab is sent its whole state: screens filled in a session
+        that has since ended (idle timeout, signed out elsewhere), or that is not the one the
+        tab's cookie now carries, are cleared, so none of their PHI reaches the browser. A tab
+        that was never signed in costs no lookup; the check is not activity."""
+        if self._screens_session_id is None:
+            return
+        check = await run_service(self, sessions.check_session, session_token(self))
+        if check.principal is None or check.principal.session_id != self._screens_session_id:
+            await self._forget_session()
 
     @rx.event
     async def enter(self, role: str, screen: str = ""):
@@ -109,9 +126,10 @@ class SessionState(rx.State):
         """Polled by the shell; never counts as activity."""
         check = await run_service(self, sessions.check_session, session_token(self))
         if check.principal is None:
-            # Only a tab that was signed in is told it was signed out; a visitor who never
-            # was is sent to the sign-in page by the page guard.
-            return await self._signed_out() if self.role else None
+            # Only a tab whose screens were filled in a session is told it was signed out
+            # (even when another handler already found the session dead and reset `role`); a
+            # visitor who never signed in is sent to the sign-in page by the page guard.
+            return await self._signed_out() if self._screens_session_id else None
         self.unread_notifications = await run_service(
             self, notifications.unread_count, check.principal
         )
@@ -145,11 +163,16 @@ class SessionState(rx.State):
         return await self._signed_out()
 
     async def _signed_out(self):
+        await self._forget_session()
+        return rx.call_script(SIGN_OUT_SCRIPT)
+
+    async def _forget_session(self) -> None:
         await clear_screens(self)
         self._principal = None
+        self._screens_session_id = None
         self.role = ""
+        self.unread_notifications = self.unread_messages = 0
         self.warning_open = False
-        return rx.call_script(SIGN_OUT_SCRIPT)
 
 
 async def watching(state: rx.State, *roles: Role) -> Principal | None:
