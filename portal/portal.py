@@ -56,6 +56,7 @@ from portal.pages.provider import (  # noqa: F401
 )
 from portal.pages.provider import patients as patient_list  # noqa: F401
 from portal.pages.provider import records as provider_records  # noqa: F401
+from portal.state.redis_locks import cancel_safe
 
 # The browser chrome of the installed app (the manifest says the same).
 THEME_COLOUR = "#008573"
@@ -85,6 +86,8 @@ app = rx.App(
         lambda asgi: SecurityHeaders(asgi, https=settings().secure_cookies),
     ],
 )
+# Reflex's Redis lock, given back when an event is cancelled (portal/state/redis_locks.py).
+app._state_manager = cancel_safe(app.state_manager)
 app.add_middleware(RefuseUnusedHandlers())
 app.add_middleware(ForgetEndedSessions())
 # Reflex's own boundary prints the JavaScript error and its stack; the portal's shows a reference.
