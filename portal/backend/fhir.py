@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from portal.backend.models import LabComponent, MedicalRecord, Patient, RecordKind
+from portal.backend.services.record_entries import parse_number
 
 LOINC = "http://loinc.org"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
@@ -125,7 +126,7 @@ def _report(record, subject, observations, provider_names) -> dict:
             "category": [_category("laboratory")],
             "code": {"text": record.title},
             "subject": subject,
-            "effectiveDateTime": content.get("collected_at") or record.effective_at.isoformat(),
+            "effectiveDateTime": content.get("collected_at") or _day(record.effective_at),
             "issued": content.get("resulted_at") or record.created_at.isoformat(),
             "performer": [{"display": provider_names[record.provider_id]}]
             if record.provider_id in provider_names
@@ -149,9 +150,9 @@ def _observation(component: LabComponent, record: MedicalRecord, subject: dict) 
         "category": [_category("laboratory")],
         "code": code,
         "subject": subject,
-        "effectiveDateTime": record.content.get("collected_at") or record.effective_at.isoformat(),
+        "effectiveDateTime": record.content.get("collected_at") or _day(record.effective_at),
     }
-    number = _number(component.value)
+    number = parse_number(component.value)
     if number is None:
         resource["valueString"] = component.value
     else:
@@ -159,8 +160,8 @@ def _observation(component: LabComponent, record: MedicalRecord, subject: dict) 
     reference = {
         bound: _quantity(value, component.unit)
         for bound, value in (
-            ("low", _number(component.reference_low)),
-            ("high", _number(component.reference_high)),
+            ("low", parse_number(component.reference_low)),
+            ("high", parse_number(component.reference_high)),
         )
         if value is not None
     }
@@ -306,13 +307,6 @@ def _category(code: str) -> dict:
 
 def _quantity(value: float, unit: str | None) -> dict:
     return {"value": value, "unit": unit} if unit else {"value": value}
-
-
-def _number(text: str | None) -> float | None:
-    try:
-        return float(text) if text else None
-    except ValueError:
-        return None
 
 
 def _day(instant: datetime) -> str:

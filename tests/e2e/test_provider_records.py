@@ -1,31 +1,39 @@
 """The care team's side of medical records in Chromium: a provider adds a lab result with two
 tests for a patient (an error next to its field keeps everything typed), corrects a medication
 from a prefilled form, uploads a document (one over the size limit is turned away in words,
-keeping its title), and marks the result reviewed with a comment on the Results page. A raw
-client calling these screens' handlers as a patient, or as a provider with ids that name
-nothing, changes nothing."""
+keeping its title), and marks the result reviewed with a comment on the Results page. The
+patient is told in the portal, and reads the result: its flag in words, its trend, the review,
+and its PDF. A raw client calling these screens' handlers as a patient, or as a provider with
+ids that name nothing, changes nothing."""
 
 from __future__ import annotations
 
 import inspect
+import io
 import re
+import time
 import uuid
 from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from portal.backend import models
-from portal.backend.services.record_entries import DOCUMENT_LIMIT_BYTES
+from portal.backend.services import record_changes
+from portal.backend.services.record_entries import DOCUMENT_LIMIT_BYTES, LabEntry, LabTestEntry
 from portal.pages.provider.records_state import FILE_REFUSED, RecordsState
 from portal.pages.provider.results_state import ResultsState
 from tests.e2e.conftest import watch
 from tests.e2e.socket import call_handlers
+from tests.e2e.test_booking import _principal
+from tests.e2e.test_records import download
 from tests.e2e.test_shells import assert_accessible
 
 PROVIDER = "dr.chen@riverside.example"
 # A demo patient no other end-to-end test uses; Dr. Chen's appointments are left alone.
 LAST_NAME, PATIENT = "Rossi", "Benjamin Rossi"
+PATIENT_EMAIL = "benjamin.rossi@example.com"
 ATTACKER = "mateo.hernandez@example.com"
 PDF = b"%PDF-1.4\n% a referral letter\n%%EOF\n"
 
@@ -50,15 +58,46 @@ def records_of(database, patient: str) -> list[tuple]:
         )
 
 
+def earlier_glucose(database, accounts, patient: str) -> None:
+    """A glucose result from four months ago, so that the one entered today has a trend."""
+    four_months_ago = (date.today() - timedelta(days=120)).isoformat()
+    entry = LabEntry(
+        title="Fasting glucose",
+        collected_on=four_months_ago,
+        tests=[LabTestEntry("Glucose", "92", "mg/dL", "70", "99")],
+    )
+    provider = _principal(database, PROVIDER, accounts)
+    record_changes.add_record(provider, uuid.UUID(patient), entry, uow=database.unit_of_work())
+
+
+def told_in_the_portal(database, email: str, accounts) -> None:
+    """Wait until the scheduler (every 3 seconds) has delivered the account's in-app notices."""
+    user_id = accounts.user(email).id
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with database.unit_of_work() as uow:
+            if not uow.session.exec(
+                select(models.Notification.id).where(
+                    models.Notification.user_id == user_id,
+                    models.Notification.channel == "in_app",
+                    models.Notification.status == "pending",
+                )
+            ).first():
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"the in-app notices of {email} were not delivered in 30 seconds")
+
+
 def fill_test(page: Page, number: int, **values: str) -> None:
     for name, value in values.items():
         page.get_by_label(f"{name}, test {number}", exact=True).fill(value)
 
 
-def test_a_provider_adds_corrects_uploads_and_reviews_a_patients_records(
-    new_context, portal_database, tmp_path
+def test_a_provider_enters_and_reviews_records_and_the_patient_reads_the_result(
+    new_context, portal_database, accounts, tmp_path
 ):
     patient = patient_id(portal_database)
+    earlier_glucose(portal_database, accounts, patient)  # before the browser's session opens
     page = new_context(PROVIDER).new_page()
     problems = watch(page)
     page.goto(f"/provider/patients/chart?patient={patient}", wait_until="networkidle")
@@ -77,7 +116,7 @@ def test_a_provider_adds_corrects_uploads_and_reviews_a_patients_records(
     form.get_by_label("Test or panel name").fill("Basic metabolic panel")
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     form.get_by_label("Collection date").fill(tomorrow)
-    fill_test(page, 1, Test="Glucose", Value="104", Unit="mg/dL")
+    fill_test(page, 1, Test="Glucose", Value="1O4", Unit="mg/dL")  # a letter O
     fill_test(page, 1, **{"Low limit": "70", "High limit": "99"})
     fill_test(page, 2, Test="Sodium", Value="139", Unit="mmol/L")
     fill_test(page, 2, **{"Low limit": "abc", "High limit": "145"})
@@ -97,9 +136,14 @@ def test_a_provider_adds_corrects_uploads_and_reviews_a_patients_records(
     expect(page.locator("#test-1-low-error")).to_have_text(
         "A range limit is a number, such as 3.5."
     )
+    value = page.get_by_label("Value, test 1", exact=True)
+    expect(value).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#test-0-value-error")).to_contain_text(
+        "The value is not a number, but mg/dL needs one"
+    )
     expect(form.get_by_label("Test or panel name")).to_have_value("Basic metabolic panel")
     expect(date_field).to_have_value(tomorrow)
-    expect(page.get_by_label("Value, test 1", exact=True)).to_have_value("104")
+    expect(value).to_have_value("1O4")
     expect(page.get_by_label("Test, test 2", exact=True)).to_have_value("Sodium")
     assert_accessible(page)
     assert [
@@ -107,6 +151,7 @@ def test_a_provider_adds_corrects_uploads_and_reviews_a_patients_records(
     ] == []
 
     date_field.fill(date.today().isoformat())
+    value.fill("104")
     low.fill("135")
     form.get_by_role("button", name="Add the lab result").click()
     expect(page.get_by_role("status").filter(has_text="Added")).to_have_text(
@@ -197,6 +242,49 @@ def test_a_provider_adds_corrects_uploads_and_reviews_a_patients_records(
         r for r in records_of(portal_database, patient) if r[2] == "Basic metabolic panel"
     ]
     assert reviewed[4] is not None and reviewed[5] == comment
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+    the_patient_reads_the_new_result(new_context, portal_database, accounts, comment)
+
+
+def the_patient_reads_the_new_result(new_context, database, accounts, comment: str) -> None:
+    """Told in the portal, the patient finds the result, its flag in words, its trend (chart
+    and table), the review with its comment, and downloads its PDF."""
+    told_in_the_portal(database, PATIENT_EMAIL, accounts)
+    page = new_context(PATIENT_EMAIL).new_page()
+    problems = watch(page)
+    page.goto("/", wait_until="networkidle")
+    page.get_by_role("link", name=re.compile(r"^Notifications, \d+ unread")).click()
+    latest = page.get_by_role("region", name="Latest")
+    expect(latest.get_by_role("listitem").first).to_contain_text("A new result is available")
+    assert_accessible(page)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Records").click()
+    page.get_by_role("link", name="See all test results").click()
+    line = page.get_by_role("list", name="Test results").get_by_role("listitem").first
+    expect(line).to_contain_text("Basic metabolic panel")
+    expect(line.get_by_text("Outside the range", exact=True)).to_be_visible()
+    page.mouse.move(0, 0)  # a hovered navigation link is paler than AA allows (the shell's)
+    assert_accessible(page)
+    line.get_by_role("link", name="Basic metabolic panel").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Basic metabolic panel")
+    expect(page.get_by_text("Reviewed by Dr. Amelia Chen, MD")).to_be_visible()
+    expect(page.get_by_text(comment)).to_be_visible()
+    glucose = page.locator(".lab-value").filter(has=page.get_by_role("heading", name="Glucose"))
+    expect(glucose.locator(".lab-flag")).to_have_text("Above the normal range")
+    expect(glucose.get_by_text("Normal range: 70 to 99 mg/dL")).to_be_visible()
+    expect(glucose.locator(".trend-chart svg").first).to_be_visible()
+    glucose.get_by_text("Show as table").click()
+    trend = glucose.get_by_role("table", name="Glucose over time")
+    expect(trend.get_by_role("row")).to_have_count(3)  # a header, four months ago and today
+    expect(trend.get_by_role("row").last).to_contain_text("104 mg/dL")
+    assert_accessible(page)
+
+    kind, body = download(page, "Download PDF")
+    assert kind.startswith("application/pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+    for expected in ("Basic metabolic panel", "Glucose", "104 mg/dL", "Above the normal range"):
+        assert expected in text, expected
     assert not problems, "the browser reported errors:\n" + "\n".join(problems)
 
 

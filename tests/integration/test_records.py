@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -128,6 +129,16 @@ def test_a_lab_value_has_its_range_bar_flag_in_words_and_trend(practice):
     assert detail.lab_values[1].flag_words == "In the normal range"
 
 
+def test_an_entered_lab_shows_its_collection_day_without_a_made_up_time(practice):
+    record_id = add(practice, glucose("99"))
+    detail = records.record_detail(practice.principal("patient_a"), record_id, uow=uow(practice))
+    facts = {fact.label: fact.value for fact in detail.facts}
+    day = r"\w+day \d{1,2} \w+ \d{4}"
+    assert facts["Collected"] == detail.day and re.fullmatch(day, detail.day)  # no time entered
+    assert re.fullmatch(day + r", \d{1,2}:\d{2} [AP]M", facts["Resulted"]), facts["Resulted"]
+    assert facts["Ordered by"] == "Dr. Test, MD" and facts["Status"] == "Final"
+
+
 def test_range_bars_place_the_value_against_one_sided_ranges_too():
     marker, start, end = record_views.range_bar("52", "40", None)
     assert 0 <= start < marker and end <= 100
@@ -245,6 +256,53 @@ def test_entries_are_refused_field_by_field(practice):
         assert field_name in refused.value.errors, (entry, refused.value.errors)
 
 
+def test_a_value_with_a_unit_must_be_a_number_and_one_in_words_has_no_unit(practice):
+    words_with_unit = LabEntry(
+        title="Urinalysis",
+        collected_on=TODAY,
+        tests=[
+            LabTestEntry("Glucose", "trace", "mg/dL"),
+            LabTestEntry("Protein", "nan", "mg/dL", "inf", "30"),
+        ],
+    )
+    with pytest.raises(RecordInvalid) as refused:
+        add(practice, words_with_unit)
+    assert refused.value.errors == {
+        "tests.0.value": "The value is not a number, but mg/dL needs one, such as 5.4. "
+        "For a result in words, such as negative, leave the unit empty.",
+        "tests.1.value": "The value is not a number, but mg/dL needs one, such as 5.4. "
+        "For a result in words, such as negative, leave the unit empty.",
+        "tests.1.low": "A range limit is a number, such as 3.5.",
+    }
+    record_id = add(
+        practice, LabEntry("Urinalysis", TODAY, tests=[LabTestEntry("Nitrite", "Negative")])
+    )
+    [value] = records.record_detail(
+        practice.principal("patient_a"), record_id, uow=uow(practice)
+    ).lab_values
+    assert (value.value, value.flag, value.marker_at, value.reference) == (
+        "Negative",
+        "",
+        -1,
+        "No reference range",
+    )
+
+
+def test_empty_sections_and_lists_say_what_will_appear_there_and_when(practice):
+    patient = practice.principal("patient_a")
+    home = records.records_home(patient, uow=uow(practice))
+    assert [s.kind for s in home.sections] == [str(kind) for kind in models.RecordKind]
+    for section in home.sections:
+        assert (section.count, section.latest) == (0, "")
+        assert section.empty_text.endswith(".") and "appear here" in section.empty_text
+    listed = records.list_records(patient, "lab_result", uow=uow(practice))
+    assert listed.lines == []
+    assert listed.empty_text == (
+        "Test results appear here once your care team releases them, usually within "
+        "a few days of the test."
+    )
+
+
 def test_a_document_downloads_for_its_patient_and_provider_only(practice):
     record_id = add(practice, DocumentEntry("Letter", "letter.pdf", PDF))
     for who in ("patient_a", "provider"):
@@ -318,6 +376,35 @@ def test_every_read_and_change_is_audited_with_the_patient(practice):
         }
     assert ("record.create", practice.patient_a.id) in actions
     assert ("record.read", practice.patient_a.id) in actions
+
+
+def test_every_download_is_audited_with_the_patient(practice):
+    lab = add(practice, glucose("99"))
+    document = add(practice, ENTRIES[-1])
+    patient = practice.principal("patient_a")
+    record_exports.record_pdf(patient, lab, uow=uow(practice))
+    record_exports.record_document(patient, document, uow=uow(practice))
+    record_exports.summary_pdf(patient, date.today(), date.today(), uow=uow(practice))
+    record_exports.health_record(patient, uow=uow(practice))
+    with uow(practice) as work:
+        events = [
+            (e.action, e.resource_type, str(e.resource_id), e.patient_id, e.outcome)
+            for e in work.session.exec(
+                select(models.AuditEvent).where(
+                    models.AuditEvent.action.in_(["record.pdf", "record.download", "record.export"])
+                )
+            ).scalars()
+        ]
+    me = practice.patient_a.id
+    assert sorted(events, key=str) == sorted(
+        [
+            ("record.pdf", "record", str(lab), me, "success"),
+            ("record.download", "record", str(document), me, "success"),
+            ("record.pdf", "patient", str(me), me, "success"),
+            ("record.export", "patient", str(me), me, "success"),
+        ],
+        key=str,
+    )
 
 
 @pytest.mark.parametrize(
@@ -446,6 +533,7 @@ def test_the_fhir_export_holds_every_kind_and_validates(practice):
         e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
     )
     assert observation["valueQuantity"] == {"value": 104.0, "unit": "mg/dL"}
+    assert observation["effectiveDateTime"] == TODAY  # the day entered, with no made-up time
     assert observation["code"]["coding"][0]["code"] == "2345-7"
     assert observation["referenceRange"] == [
         {"low": {"value": 70.0, "unit": "mg/dL"}, "high": {"value": 99.0, "unit": "mg/dL"}}

@@ -235,10 +235,10 @@ def mark_reviewed(
 
 
 def _store_details(uow: UnitOfWork, record: MedicalRecord, checked: Checked, entry) -> None:
-    """What a record keeps beside its content: a lab's values, a document's file."""
+    """What a record keeps beside its content: a lab's values (its collection day is
+    `effective_at`; no time of day is entered, so none is kept), a document's file."""
     if isinstance(entry, LabEntry):
         record.content = {
-            "collected_at": record.effective_at.isoformat(),
             "resulted_at": utcnow().isoformat(),
             "ordering_provider": provider_names(uow, record.tenant_id).get(record.provider_id, ""),
         }

@@ -9,6 +9,7 @@ the form. Nothing here reads or writes the database.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -264,6 +265,11 @@ def _check_test(checked: Checked, position: int, test: LabTestEntry) -> None:
         ("loinc", test.loinc, "LOINC code", 12),
     ):
         checked.text(prefix + name, value, label, limit=limit, required=False)
+    if test.value.strip() and test.unit.strip() and parse_number(test.value) is None:
+        checked.errors[prefix + "value"] = (
+            f"The value is not a number, but {test.unit.strip()} needs one, such as 5.4. "
+            "For a result in words, such as negative, leave the unit empty."
+        )
     for name, value in (("low", test.low), ("high", test.high)):
         if value.strip() and parse_number(value) is None:
             checked.errors[prefix + name] = "A range limit is a number, such as 3.5."
@@ -275,8 +281,9 @@ def _check_test(checked: Checked, position: int, test: LabTestEntry) -> None:
 
 
 def parse_number(text: str | None) -> float | None:
-    """A number as typed (a value or a range limit), or None when it is not one."""
+    """A finite number as typed (a value or a range limit), or None when it is not one."""
     try:
-        return float(text.strip()) if text else None
+        number = float(text.strip()) if text else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None

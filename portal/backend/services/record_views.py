@@ -28,7 +28,7 @@ from portal.backend.views import (
     RecordLine,
     TrendPoint,
     local_day,
-    local_moment,
+    local_time,
 )
 
 EMPTY_TEXT = {
@@ -262,21 +262,18 @@ def _facts(record: MedicalRecord, zone: str) -> list[Fact]:
     def day(value: str | None) -> str:
         return f"{date.fromisoformat(value):%-d %B %Y}" if value else ""
 
+    def moment(value: str | None) -> str:
+        instant = parse_instant(value) if value else None
+        return f"{local_day(instant, zone)}, {local_time(instant, zone)}" if instant else ""
+
     match record.kind:
         case RecordKind.LAB_RESULT:
             facts = [
                 (
                     "Collected",
-                    local_moment(parse_instant(content["collected_at"]), zone)
-                    if content.get("collected_at")
-                    else local_day(record.effective_at, zone),
+                    moment(content.get("collected_at")) or local_day(record.effective_at, zone),
                 ),
-                (
-                    "Resulted",
-                    local_moment(parse_instant(content["resulted_at"]), zone)
-                    if content.get("resulted_at")
-                    else "",
-                ),
+                ("Resulted", moment(content.get("resulted_at"))),
                 ("Ordered by", content.get("ordering_provider", "")),
                 ("Status", record.status.capitalize()),
             ]
