@@ -15,6 +15,7 @@ import reflex as rx
 from portal import routes
 from portal.backend.security.principal import NotFound, Role
 from portal.backend.services import scheduling
+from portal.backend.services.free_times import FreeDay, FreeTime, FreeWeek, free_week
 from portal.backend.services.scheduling import BookingRefused, SlotTaken
 from portal.backend.views import (
     AppointmentCard,
@@ -22,8 +23,6 @@ from portal.backend.views import (
     HeldTime,
     ProviderOption,
     SlotChoice,
-    SlotDay,
-    TimeSearch,
     VisitOption,
 )
 from portal.components.cards import calendar_link, detail_row, section
@@ -47,7 +46,7 @@ class BookingState(rx.State):
     provider_id: str = ANY
     first_day: str = ""
     week_label: str = ""
-    search: TimeSearch | None = None
+    search: FreeWeek | None = None
     first_free: SlotChoice | None = None
     searching: bool = False
     held: HeldTime | None = None
@@ -158,7 +157,7 @@ class BookingState(rx.State):
         self.step, self.first_day, self.searching = "time", first_day.isoformat(), True
         self.week_label = f"{first_day:%A} {first_day.day} {first_day:%B %Y}"
         try:
-            self.search = await run_service(
+            found = await run_service(
                 self,
                 scheduling.find_times,
                 principal,
@@ -167,6 +166,7 @@ class BookingState(rx.State):
                 first_day,
                 reschedule_of=uuid.UUID(self._reschedule_of) if self._reschedule_of else None,
             )
+            self.search = free_week(found)
         except (BookingRefused, NotFound) as refused:
             self.search = None
             self.error = str(refused) or "That choice is not available. Please start again."
@@ -442,25 +442,26 @@ def choose_time() -> rx.Component:
     )
 
 
-def day_of_times(day: SlotDay) -> rx.Component:
+def day_of_times(day: FreeDay) -> rx.Component:
     return rx.vstack(
         rx.heading(day.day, as_="h3", size="3"),
-        rx.flex(rx.foreach(day.slots, time_button), wrap="wrap", gap="2"),
+        rx.flex(rx.foreach(day.times, lambda free: time_button(day, free)), wrap="wrap", gap="2"),
         spacing="2",
         width="100%",
     )
 
 
-def time_button(choice: SlotChoice) -> rx.Component:
+def time_button(day: FreeDay, free: FreeTime) -> rx.Component:
+    provider = BookingState.search.providers[free.provider]
     return rx.button(
-        choice.time,
-        on_click=BookingState.choose_time(choice.provider_id, choice.starts_at),
+        free.time,
+        on_click=BookingState.choose_time(provider.id, free.starts_at),
         variant="surface",
         size="3",
         min_width="6.5rem",
         disabled=BookingState.pending,
-        aria_label=f"{choice.day} at {choice.time} with {choice.provider}",
-        title=choice.provider,
+        aria_label=f"{day.day} at {free.time} with {provider.name}",
+        title=provider.name,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import reflex as rx
 
@@ -191,15 +191,13 @@ class ScheduleState(TimeChoice, rx.State):
 
     @rx.event
     async def move(self, form_data: dict):
-        choice = self._chosen_time(form_data)
-        if choice is None:
+        chosen = self._chosen_time(form_data)
+        if chosen is None:
             self.action_error = "Choose one of the free times."
             return
+        starts_at, when = chosen
         async for update in self._finish(
-            clinic_schedule.move_for_patient,
-            datetime.fromisoformat(choice.starts_at),
-            done="Moved",
-            new_time=f"{choice.day} at {choice.time}",
+            clinic_schedule.move_for_patient, starts_at, done="Moved", new_time=when
         ):
             yield update
 
@@ -310,12 +308,13 @@ class BookingState(TimeChoice, rx.State):
     @rx.event
     async def book(self, form_data: dict):
         principal = await signed_in(self, Role.PROVIDER)
-        patient, choice = self.patient, self._chosen_time(form_data)
+        patient, chosen = self.patient, self._chosen_time(form_data)
         if principal is None or patient is None or not self._visit_type_id:
             return
-        if choice is None:
+        if chosen is None:
             self.error = "Choose one of the free times."
             return
+        starts_at, when = chosen
         self.pending = True
         yield
         try:
@@ -325,7 +324,7 @@ class BookingState(TimeChoice, rx.State):
                 principal,
                 uuid.UUID(patient.id),
                 uuid.UUID(self._visit_type_id),
-                datetime.fromisoformat(choice.starts_at),
+                starts_at,
                 text_of(form_data, "booking_reason", 500),
             )
         except NotFound:
@@ -336,7 +335,7 @@ class BookingState(TimeChoice, rx.State):
         except BookingRefused as refusal:
             self.error = str(refusal)
         else:
-            booked = f"Booked: {self.visit_type} for {patient.name}, {choice.day} at {choice.time}."
+            booked = f"Booked: {self.visit_type} for {patient.name}, {when}."
             self._start_over()
             self.message = booked
             await (await self.get_state(ScheduleState))._refresh(principal)

@@ -4,13 +4,14 @@ behalf, or moving their appointment)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import reflex as rx
 
 from portal.backend.security.principal import Principal, Role
 from portal.backend.services import clinic_schedule
-from portal.backend.views import SlotChoice, SlotDay
+from portal.backend.services.free_times import FreeDay, free_days
+from portal.backend.views import SlotChoice
 from portal.components.feedback import empty_state
 from portal.components.forms import text_of
 from portal.state.base import practice_today, run_service
@@ -23,7 +24,7 @@ class TimeChoice(rx.State, mixin=True):
     """A week of free times for one visit type; the visit type and the appointment being
     moved are kept server-side, so the browser only ever names a time."""
 
-    times: list[SlotDay] = []
+    times: list[FreeDay] = []
     times_from: str = ""
     times_week: str = ""
     _visit_type_id: str = ""
@@ -32,7 +33,7 @@ class TimeChoice(rx.State, mixin=True):
     async def _show_times(self, principal: Principal, first_day: date) -> None:
         """Raises NotFound when the visit type or the appointment is not (any more) there."""
         moving = uuid.UUID(self._reschedule_of) if self._reschedule_of else None
-        self.times = await run_service(
+        days = await run_service(
             self,
             clinic_schedule.times_for_patient,
             principal,
@@ -40,27 +41,31 @@ class TimeChoice(rx.State, mixin=True):
             first_day,
             reschedule_of=moving,
         )
+        self.times = free_days([choice for day in days for choice in day.slots])
         last_day = first_day + WEEK - timedelta(days=1)
         self.times_from = first_day.isoformat()
         self.times_week = f"{first_day:%-d %B} to {last_day:%-d %B %Y}"
 
     def _show_next_times(self, choices: list[SlotChoice]) -> None:
         """After a time was taken: the next free times the service offered instead."""
-        days: dict[str, list[SlotChoice]] = {}
-        for choice in choices:
-            days.setdefault(choice.day, []).append(choice)
-        self.times = [SlotDay(date="", day=day, slots=slots) for day, slots in days.items()]
+        self.times = free_days(choices)
         self.times_week = "The next free times"
 
     def _clear_times(self) -> None:
         self.times, self.times_from, self.times_week = [], "", ""
         self._visit_type_id = self._reschedule_of = ""
 
-    def _chosen_time(self, form_data: dict) -> SlotChoice | None:
-        """The offered time the form names, if it names one."""
+    def _chosen_time(self, form_data: dict) -> tuple[datetime, str] | None:
+        """The offered time the form names, if it names one: its start and, in words, when."""
         chosen = text_of(form_data, "starts_at", 40)
         return next(
-            (slot for day in self.times for slot in day.slots if slot.starts_at == chosen), None
+            (
+                (datetime.fromisoformat(free.starts_at), f"{day.day} at {free.time}")
+                for day in self.times
+                for free in day.times
+                if free.starts_at == chosen
+            ),
+            None,
         )
 
     @rx.event
@@ -122,14 +127,14 @@ def time_choices(state: type[TimeChoice]) -> rx.Component:
     )
 
 
-def day_times(day: SlotDay) -> rx.Component:
+def day_times(day: FreeDay) -> rx.Component:
     return rx.el.fieldset(
         rx.el.legend(day.day, font_weight="500", margin_bottom="0.25rem"),
         rx.flex(
             rx.foreach(
-                day.slots,
-                lambda slot: rx.text(
-                    rx.flex(rx.radio_group.item(value=slot.starts_at), slot.time, spacing="1"),
+                day.times,
+                lambda free: rx.text(
+                    rx.flex(rx.radio_group.item(value=free.starts_at), free.time, spacing="1"),
                     as_="label",
                     size="2",
                     min_width="6rem",
