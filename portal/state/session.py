@@ -24,6 +24,7 @@ import json
 import uuid
 
 import reflex as rx
+from reflex_base.event.context import EventContext
 from starlette.requests import cookie_parser
 
 from portal import routes
@@ -73,9 +74,12 @@ class SessionState(rx.State):
     # The session whose data the screens may hold: kept when a session is found ended, until
     # the screens are cleared.
     _screens_session_id: uuid.UUID | None = None
+    # The browser event in which `_principal` was checked (see `signed_in`).
+    _checked_in_event: str = ""
 
     async def _resolve(self) -> Principal | None:
         self._principal = await run_service(self, sessions.resolve_session, session_token(self))
+        self._checked_in_event = browser_event()
         self.role = self._principal.role.value if self._principal else ""
         if self._principal is not None:
             self._screens_session_id = self._principal.session_id
@@ -103,8 +107,8 @@ class SessionState(rx.State):
         if principal.role != Role(role):
             return rx.redirect(routes.home_of(principal.role), replace=True)
         self.warning_open = False
-        self.unread_notifications = await run_service(self, notifications.unread_count, principal)
-        self.unread_messages = await run_service(self, messaging.unread_messages, principal)
+        unread = await run_service(self, notifications.unread_counts, principal)
+        self.unread_notifications, self.unread_messages = unread.notifications, unread.messages
         return None
 
     @rx.event
@@ -169,6 +173,7 @@ class SessionState(rx.State):
     async def _forget_session(self) -> None:
         await clear_screens(self)
         self._principal = None
+        self._checked_in_event = ""
         self._screens_session_id = None
         self.role = ""
         self.unread_notifications = self.unread_messages = 0
@@ -194,10 +199,28 @@ async def landing_of(state: rx.State, principal: Principal) -> str:
     return routes.home_of(principal.role)
 
 
+def browser_event() -> str:
+    """The id of the browser event being handled: of the handler's own event, or, for an event
+    that another handler chained (a page's loaders, queued by the page load), of that one. Ids
+    are random and made by the server for each event; "" outside an event."""
+    try:
+        context = EventContext.get()
+    except LookupError:
+        return ""
+    return context.parent_txid or context.txid
+
+
 async def signed_in(state: rx.State, *roles: Role) -> Principal | None:
-    """The caller's principal if their session is live and has one of `roles`, else None."""
+    """The caller's principal if their session is live and has one of `roles`, else None.
+    Checked once per browser event: the handlers a page load runs (the guard, then the page's
+    loaders) share one check, made a few milliseconds earlier; every other event checks
+    again, so a session ended on any worker is refused from the next event on."""
     session = await state.get_state(SessionState)
-    principal = await session._resolve()
+    event = browser_event()
+    if event and session._checked_in_event == event:
+        principal = session._principal
+    else:
+        principal = await session._resolve()
     if principal is None or (roles and principal.role not in roles):
         return None
     return principal

@@ -27,7 +27,7 @@ from portal.backend.notify.email import SesEmail
 from portal.backend.notify.outbox import notify_user, portal_link
 from portal.backend.notify.sms import TwilioSms, normalize_phone
 from portal.backend.notify.templates import PARAMETER_KINDS, TEMPLATES
-from portal.backend.services import notifications
+from portal.backend.services import messaging, notifications
 from tests.integration.api_client import http, portal_api
 from tests.integration.factories import CANARY
 
@@ -209,6 +209,20 @@ def test_the_notification_centre_counts_unread_and_reading_clears_them(practice)
     assert all(item.unread for item in shown)
     assert notifications.unread_count(principal, uow=uow()) == 0
     assert notifications.unread_count(practice.principal("patient_b"), uow=uow()) == 1
+
+
+@pytest.mark.parametrize("who", ["patient_a", "provider", "admin"])
+def test_the_shell_counts_unread_notifications_and_messages_in_one_go(practice, who):
+    principal = practice.principal(who)
+    uow = practice.database.unit_of_work
+    notify(practice, who, "new_result", f"result:{who}")
+    dispatch_due(channels=channels()[0], uow=uow())
+    counts = notifications.unread_counts(principal, uow=uow())
+    assert counts == notifications.UnreadCounts(
+        notifications=notifications.unread_count(principal, uow=uow()),
+        messages=messaging.unread_messages(principal, uow=uow()),
+    )
+    assert counts.notifications == 1
 
 
 def test_admins_see_delivery_counts_and_failures_without_recipients(practice):

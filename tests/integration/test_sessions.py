@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.backend import clock, models
 from portal.backend.security.principal import NotFound
@@ -52,6 +52,28 @@ def test_checking_a_session_is_not_activity(practice):
     assert (
         sessions.check_session(signed.token, uow=practice.database.unit_of_work()).principal is None
     )
+
+
+@pytest.mark.parametrize("who", ["patient_a", "provider", "admin"])
+def test_checking_a_session_is_one_query_that_names_the_whole_principal(practice, who):
+    """Checked on every event: the session, the user's role and status, the idle limit and the
+    patient or provider id come back together, and no row with PHI is loaded."""
+    signed = open_for(practice, who)
+    statements: list[str] = []
+
+    def executed(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = practice.database.engine
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        check = sessions.check_session(signed.token, uow=practice.database.unit_of_work())
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+    assert check.principal == signed.principal
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len([s for s in reads if "data_keys" not in s]) == 1
+    assert "users.email" not in reads[-1]
 
 
 def test_the_practice_chooses_the_idle_limit(practice):

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 
 from portal.backend.db import UnitOfWork
 from portal.backend.models import (
@@ -269,22 +269,24 @@ def unread_messages(principal: Principal, *, uow: UnitOfWork) -> int:
     if principal.role == Role.ADMIN:
         return 0
     with uow:
-        query = (
-            select(func.count())
-            .select_from(Message)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Conversation.tenant_id == principal.tenant_id, Message.read_at.is_(None))
+        return uow.session.exec(unread_messages_count(principal)).scalar_one()
+
+
+def unread_messages_count(principal: Principal) -> Select:
+    """The query counting `unread_messages` of a patient or provider."""
+    query = (
+        select(func.count())
+        .select_from(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.tenant_id == principal.tenant_id, Message.read_at.is_(None))
+    )
+    if principal.role == Role.PATIENT:
+        return query.where(
+            Conversation.patient_id == principal.patient_id, Message.from_patient.is_(False)
         )
-        if principal.role == Role.PATIENT:
-            query = query.where(
-                Conversation.patient_id == principal.patient_id, Message.from_patient.is_(False)
-            )
-        else:
-            query = query.where(
-                Conversation.care_team_id.in_(_teams_of(principal)),
-                Message.from_patient.is_(True),
-            )
-        return uow.session.exec(query).scalar_one()
+    return query.where(
+        Conversation.care_team_id.in_(_teams_of(principal)), Message.from_patient.is_(True)
+    )
 
 
 # --- the care team --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, literal, select, update
 
 from portal.backend.db import UnitOfWork
 from portal.backend.models import Notification, Practice, SmsOptOut, User
@@ -16,6 +16,7 @@ from portal.backend.notify.dispatch import opt_out_key
 from portal.backend.notify.sms import normalize_phone
 from portal.backend.notify.templates import TEMPLATES
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
+from portal.backend.services.messaging import unread_messages_count
 from portal.backend.views import local_moment
 
 SHOWN = 50
@@ -77,16 +78,38 @@ class DeliveryStatus:
 
 def unread_count(principal: Principal, *, uow: UnitOfWork) -> int:
     with uow:
-        return uow.session.exec(
-            select(func.count())
-            .select_from(Notification)
-            .where(
-                Notification.user_id == principal.user_id,
-                Notification.channel == "in_app",
-                Notification.status == "sent",
-                Notification.read_at.is_(None),
-            )
-        ).scalar_one()
+        return uow.session.exec(_unread_notifications_count(principal)).scalar_one()
+
+
+@dataclass(frozen=True)
+class UnreadCounts:
+    notifications: int
+    messages: int
+
+
+def unread_counts(principal: Principal, *, uow: UnitOfWork) -> UnreadCounts:
+    """What the shell of every signed-in page shows: `unread_count` and, but for admins,
+    `messaging.unread_messages`, counted in one query."""
+    notifications = _unread_notifications_count(principal).scalar_subquery()
+    if principal.role == Role.ADMIN:
+        query = select(notifications, literal(0))
+    else:
+        query = select(notifications, unread_messages_count(principal).scalar_subquery())
+    with uow:
+        return UnreadCounts(*uow.session.exec(query).one())
+
+
+def _unread_notifications_count(principal: Principal) -> Select:
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.user_id == principal.user_id,
+            Notification.channel == "in_app",
+            Notification.status == "sent",
+            Notification.read_at.is_(None),
+        )
+    )
 
 
 def notification_centre(principal: Principal, *, uow: UnitOfWork) -> list[InAppNotification]:

@@ -378,8 +378,7 @@ def my_appointments(principal: Principal, *, uow: UnitOfWork) -> MyAppointments:
             resource_id=patient.id,
             patient_id=patient.id,
         )
-        uow.commit()
-        return MyAppointments(
+        listed = MyAppointments(
             upcoming=[appointment_card(uow, a, zone, now=now) for a in upcoming],
             past=[appointment_card(uow, a, zone, now=now) for a in past],
             offers=[
@@ -389,6 +388,8 @@ def my_appointments(principal: Principal, *, uow: UnitOfWork) -> MyAppointments:
                 for hold in offers
             ],
         )
+        uow.commit()  # after the cards' reads: one transaction, not a second one to build them
+        return listed
 
 
 def appointment_detail(

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from portal.backend.config import settings
 from portal.backend.db import UnitOfWork
@@ -87,19 +87,33 @@ def check_session(token: str, *, uow: UnitOfWork) -> SessionCheck:
     return _check(token, uow=uow, touch=False)
 
 
+# Checked on every event, so in one round trip and without loading the user's row (whose PHI
+# columns would be decrypted on load): the session, what the principal needs, the idle limit.
+_LIVE_SESSION = (
+    select(
+        UserSession,
+        User.role,
+        User.status,
+        Practice.idle_timeout_minutes,
+        Patient.id.label("patient_id"),
+        Provider.id.label("provider_id"),
+    )
+    .join(User, User.id == UserSession.user_id)
+    .join(Practice, Practice.id == UserSession.tenant_id)
+    .outerjoin(Patient, (Patient.user_id == User.id) & (User.role == Role.PATIENT))
+    .outerjoin(Provider, (Provider.user_id == User.id) & (User.role == Role.PROVIDER))
+    .where(UserSession.token_hash == bindparam("token_hash"), UserSession.ended_at.is_(None))
+)
+
+
 def _check(token: str, *, uow: UnitOfWork, touch: bool) -> SessionCheck:
     if not token:
         return SessionCheck(None, 0)
     with uow:
-        row = uow.session.exec(
-            select(UserSession, User, Practice.idle_timeout_minutes)
-            .join(User, User.id == UserSession.user_id)
-            .join(Practice, Practice.id == UserSession.tenant_id)
-            .where(UserSession.token_hash == token_hash(token), UserSession.ended_at.is_(None))
-        ).first()
+        row = uow.session.exec(_LIVE_SESSION, params={"token_hash": token_hash(token)}).first()
         if row is None:
             return SessionCheck(None, 0)
-        session, user, idle_minutes = row
+        session, role, status, idle_minutes, patient_id, provider_id = row
         now = utcnow()
         idle_limit = idle_timeout(idle_minutes)
         reason = None
@@ -107,9 +121,16 @@ def _check(token: str, *, uow: UnitOfWork, touch: bool) -> SessionCheck:
             reason = "absolute_timeout"
         elif session.last_seen_at + idle_limit <= now:
             reason = "idle_timeout"
-        elif user.status != UserStatus.ACTIVE:
+        elif status != UserStatus.ACTIVE:
             reason = "deactivated"
-        principal = principal_of(uow, user, session)
+        principal = Principal(
+            user_id=session.user_id,
+            role=Role(role),
+            tenant_id=session.tenant_id,
+            session_id=session.id,
+            patient_id=patient_id,
+            provider_id=provider_id,
+        )
         if reason:
             end_session(uow, principal, session, reason)
             uow.commit()
