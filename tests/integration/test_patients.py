@@ -215,6 +215,40 @@ def test_filters_keep_patients_with_a_visit_an_unread_message_or_results_to_revi
     assert filtered.kind == "filters"
 
 
+def test_results_to_review_count_only_for_patients_the_provider_reads_normally(practice):
+    with uow(practice) as work:  # Cleo is on another team and has no visit with the provider
+        team = models.CareTeam(tenant_id=practice.tenant_id, name="Heart team")
+        work.session.add(team)
+        work.session.flush()
+        cleo = models.Patient(
+            tenant_id=practice.tenant_id,
+            care_team_id=team.id,
+            medical_record_number="MRN-C",
+            legal_first_name="Cleo",
+            legal_last_name="Gamma",
+            date_of_birth=BORN,
+        )
+        work.session.add(cleo)
+        index_patient(work, cleo)
+        for patient_id in (cleo.id, practice.patient_a.id):
+            work.session.add(
+                models.MedicalRecord(
+                    tenant_id=practice.tenant_id,
+                    patient_id=patient_id,
+                    kind=models.RecordKind.LAB_RESULT,
+                    title="Lipid panel",
+                    content={},
+                )
+            )
+        work.commit()
+    a = practice.patient_a.full_name
+    listed = search(practice, "1970-01-02")
+    assert names(listed) == [a, "Bob Beta", "Cleo Gamma"]  # the list is the practice's
+    assert [line.results_to_review for line in listed.lines] == [1, 0, 0]
+    assert names(search(practice, "1970-01-02", ["results"])) == [a]
+    assert names(search(practice, "", ["results"])) == [a]
+
+
 def test_a_long_list_shows_the_first_patients_by_name_and_counts_the_rest(practice):
     for n in range(patient_search.RESULT_LIMIT + 5):
         add_patient(practice, f"Given{chr(65 + n // 26)}{chr(65 + n % 26)}", "Samename")

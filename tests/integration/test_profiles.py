@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal.backend import models
 from portal.backend.models.base import utcnow
 from portal.backend.patient_index import name_dob_index, phone_index
-from portal.backend.security.principal import NotFound, PermissionDenied
+from portal.backend.security.principal import NotFound, PermissionDenied, Principal
 from portal.backend.services import home, onboarding, profile_changes, profiles
 from portal.backend.services.patient_access import BreakGlassNeeded
 from portal.backend.services.profile_checks import (
@@ -25,6 +25,7 @@ from portal.backend.services.profile_checks import (
     InsuranceDetails,
     ProfileInvalid,
 )
+from portal.backend.services.sessions import open_session
 from tests.integration.api_client import http
 from tests.integration.factories import CANARY, PDF, build_practice
 
@@ -80,6 +81,27 @@ def audit(practice, prefix: str) -> list[models.AuditEvent]:
             ).scalars()
             if event.action.startswith(prefix)
         ]
+
+
+def provider_off_the_team(practice) -> Principal:
+    """A provider of the practice on no care team and with no appointments: a reader of no
+    patient without break-glass."""
+    with practice.database.unit_of_work() as uow:
+        user = models.User(
+            tenant_id=practice.tenant_id,
+            role="provider",
+            email="covering@test-practice.example",
+            email_index=uuid.uuid4().hex,
+            display_name="Dr. Covering",
+        )
+        uow.session.add(user)
+        uow.session.flush()
+        uow.session.add(
+            models.Provider(tenant_id=practice.tenant_id, user_id=user.id, display_name="Dr. C")
+        )
+        principal = open_session(uow, user).principal
+        uow.commit()
+        return principal
 
 
 def notices(practice) -> list[models.Notification]:
@@ -368,6 +390,29 @@ def test_requests_of_another_practice_cannot_be_seen_or_decided(practice):
     with pytest.raises(PermissionDenied):
         run(practice, "patient_b", profile_changes.apply_change, uuid.UUID(line.id))
     assert patient_row(practice).legal_first_name == f"Ann{CANARY}"
+
+
+def test_only_providers_who_read_the_patient_normally_see_and_decide_their_requests(practice):
+    run(
+        practice,
+        "patient_a",
+        profile_changes.request_identity_change,
+        "Anne",
+        "Alpha",
+        "1970-01-02",
+    )
+    covering = provider_off_the_team(practice)
+    work = practice.database.unit_of_work
+    assert profile_changes.pending_changes(covering, uow=work()) == []
+    assert home.provider_today(covering, uow=work()).profile_changes == 0
+    [line] = run(practice, "provider", profile_changes.pending_changes)
+    with pytest.raises(NotFound):
+        profile_changes.apply_change(covering, uuid.UUID(line.id), uow=work())
+    with pytest.raises(NotFound):
+        profile_changes.decline_change(covering, uuid.UUID(line.id), "Bring an ID.", uow=work())
+    assert patient_row(practice).legal_first_name == f"Ann{CANARY}"
+    assert [c.id for c in run(practice, "provider", profile_changes.pending_changes)] == [line.id]
+    assert run(practice, "provider", home.provider_today).profile_changes == 1
 
 
 @pytest.mark.parametrize(

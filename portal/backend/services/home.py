@@ -141,6 +141,7 @@ def provider_today(principal: Principal, *, uow: UnitOfWork) -> ProviderToday:
             select(func.count()).where(
                 ProfileChange.tenant_id == principal.tenant_id,
                 ProfileChange.status == ProfileChangeStatus.PENDING,
+                normal_access(principal, ProfileChange.patient_id),
             )
         ).scalar_one()
         uow.audit.record(

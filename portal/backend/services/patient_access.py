@@ -24,10 +24,9 @@ from sqlalchemy import false, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.backend.db import UnitOfWork
-from portal.backend.models import AccessGrant, Appointment, Patient, Practice
+from portal.backend.models import AccessGrant, Appointment, CareTeamMember, Patient, Practice
 from portal.backend.models.base import utcnow
 from portal.backend.security.principal import NotFound, Principal, Role
-from portal.backend.services.patient_search import care_teams_of
 from portal.backend.views import local_time
 
 BREAK_GLASS_MINUTES = 60
@@ -141,6 +140,13 @@ def normal_access(principal: Principal, patient_column) -> ColumnElement[bool]:
         .correlate(None)
     )
     return or_(patient_column.in_(on_team), patient_column.in_(seen))
+
+
+def care_teams_of(principal: Principal):
+    """The ids of the care teams the provider is a member of, as a subquery."""
+    return select(CareTeamMember.care_team_id).where(
+        CareTeamMember.provider_id == principal.provider_id
+    )
 
 
 def _normally_readable(uow: UnitOfWork, principal: Principal, patient_id: uuid.UUID) -> bool:

@@ -31,11 +31,14 @@ from portal.backend.models import (
 from portal.backend.models.base import utcnow
 from portal.backend.security.principal import Principal, Role, require_role
 from portal.backend.services.messaging import CATEGORY_LABELS
-from portal.backend.services.patient_access import emergency_access, readable_patient
+from portal.backend.services.patient_access import (
+    care_teams_of,
+    emergency_access,
+    readable_patient,
+)
 from portal.backend.services.patient_search import (
     age_on,
     attention_of,
-    care_teams_of,
     display_date,
     legal_name_of,
 )

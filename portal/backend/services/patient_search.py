@@ -1,5 +1,7 @@
 """The care team's patient list: one search box and the attention filters, over the patients
-of the provider's own practice.
+of the provider's own practice. The unread and results filters (and their counts) keep to what
+is the provider's own: messages to their care teams, results of the patients they read normally
+(`patient_access.normal_access`).
 
 What was typed is read by `patient_query`. Exact kinds go through the blind indexes of
 `patient_index`; a partial name asks `patient_name_grams` for the patients holding every hashed
@@ -29,7 +31,6 @@ from portal.backend.db import UnitOfWork
 from portal.backend.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     Appointment,
-    CareTeamMember,
     Conversation,
     MedicalRecord,
     Message,
@@ -40,6 +41,7 @@ from portal.backend.models import (
 )
 from portal.backend.models.base import utcnow
 from portal.backend.security.principal import Principal, Role, require_role
+from portal.backend.services.patient_access import care_teams_of, normal_access
 from portal.backend.services.patient_query import (
     PatientQuery,
     matches_words,
@@ -302,6 +304,7 @@ def _filters(principal: Principal, chosen: Sequence[str], now: datetime) -> list
             MedicalRecord.tenant_id == tenant,
             MedicalRecord.kind == RecordKind.LAB_RESULT,
             MedicalRecord.reviewed_at.is_(None),
+            normal_access(principal, MedicalRecord.patient_id),
         ),
     }
     return [subqueries[name] for name in chosen]
@@ -345,7 +348,8 @@ def attention_of(
     uow: UnitOfWork, principal: Principal, ids: list[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, tuple[datetime | None, int, int]]:
     """For each patient: the next visit, unread messages from them to the provider's care
-    teams, and lab results not reviewed yet; one statement, nothing decrypted."""
+    teams, and lab results not reviewed yet (of a patient the provider reads normally: a
+    result of anyone else's is not theirs to review); one statement, nothing decrypted."""
     next_visit = (
         select(func.min(Appointment.starts_at))
         .where(
@@ -374,6 +378,7 @@ def attention_of(
             MedicalRecord.patient_id == Patient.id,
             MedicalRecord.kind == RecordKind.LAB_RESULT,
             MedicalRecord.reviewed_at.is_(None),
+            normal_access(principal, MedicalRecord.patient_id),
         )
         .scalar_subquery()
     )
@@ -397,13 +402,6 @@ def legal_name_of(patient: Patient | SimpleNamespace) -> str:
     if patient.preferred_name and patient.preferred_name != patient.legal_first_name:
         return f"{patient.legal_first_name} {patient.legal_last_name}"
     return ""
-
-
-def care_teams_of(principal: Principal):
-    """The ids of the care teams the provider is a member of, as a subquery."""
-    return select(CareTeamMember.care_team_id).where(
-        CareTeamMember.provider_id == principal.provider_id
-    )
 
 
 # --- indexing patients created before the search ---------------------------------------------

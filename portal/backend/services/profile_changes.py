@@ -1,10 +1,11 @@
 """Identity changes, asked for by the patient and decided by the care team.
 
 The identity fields (legal first and last name, date of birth) do not change at once: the
-patient asks for the change (`ProfileChange`, shown as "pending review"), and a provider of the
-practice applies or declines it with a reason; the patient is told, PHI-free, either way. Every
-step is audited with the NAMES of the fields asked for, never their values; applying a change
-re-indexes the patient for search (`patient_index.index_patient`).
+patient asks for the change (`ProfileChange`, shown as "pending review"), and a provider who
+reads the patient normally (`patient_access.normal_access`: their care teams, their
+appointments) applies or declines it with a reason; the patient is told, PHI-free, either way.
+Every step is audited with the NAMES of the fields asked for, never their values; applying a
+change re-indexes the patient for search (`patient_index.index_patient`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from portal.backend.notify import links
 from portal.backend.notify.outbox import notify_patient, portal_link
 from portal.backend.patient_index import index_patient
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
-from portal.backend.services.patient_access import own_patient
+from portal.backend.services.patient_access import normal_access, own_patient
 from portal.backend.services.profile_checks import CONTROL, ProfileInvalid, checked_identity
 from portal.backend.services.profile_view import (
     IDENTITY_LABELS,
@@ -112,7 +113,8 @@ def withdraw_identity_change(principal: Principal, *, uow: UnitOfWork) -> Patien
 
 
 def pending_changes(principal: Principal, *, uow: UnitOfWork) -> list[ProfileChangeLine]:
-    """The practice's identity change requests waiting for review, oldest first."""
+    """The identity change requests waiting for review of the patients the provider reads
+    normally, oldest first."""
     require_role(principal, Role.PROVIDER)
     with uow:
         rows = uow.session.exec(
@@ -122,6 +124,7 @@ def pending_changes(principal: Principal, *, uow: UnitOfWork) -> list[ProfileCha
                 ProfileChange.tenant_id == principal.tenant_id,
                 Patient.tenant_id == principal.tenant_id,
                 ProfileChange.status == ProfileChangeStatus.PENDING,
+                normal_access(principal, ProfileChange.patient_id),
             )
             .order_by(ProfileChange.submitted_at, ProfileChange.id)
             .limit(200)
@@ -228,6 +231,7 @@ def _pending_for_staff(
             ProfileChange.tenant_id == principal.tenant_id,
             Patient.tenant_id == principal.tenant_id,
             ProfileChange.status == ProfileChangeStatus.PENDING,
+            normal_access(principal, ProfileChange.patient_id),
         )
         .with_for_update(of=ProfileChange)
     ).first()

@@ -62,9 +62,11 @@ class MessagesTab(rx.State):
 @screen_state
 class RecordsTab(rx.State):
     home: RecordsHome | None = None
+    empty: bool = False
 
     async def _open(self, principal: Principal, patient_id: uuid.UUID) -> None:
         self.home = await run_service(self, records.records_home, principal, patient_id)
+        self.empty = not any(section.count for section in self.home.sections)
 
 
 @screen_state
@@ -129,6 +131,8 @@ ADMIN_RECORDS_INTRO = (
     "How many records of each kind the patient has, held ones included, and the newest. This "
     "view is read-only."
 )
+NO_RECORDS_HINT = "Open records (under the patient's name) to add the first one."
+ADMIN_NO_RECORDS_HINT = "Records appear here once the patient's clinicians add them."
 
 
 def appointments_panel(booking_hint: str = BOOKING_HINT) -> rx.Component:
@@ -259,44 +263,47 @@ def thread_table(threads: rx.Var[list[ThreadLine]]) -> rx.Component:
     )
 
 
-def records_panel(intro: str = RECORDS_INTRO) -> rx.Component:
-    """How many records of each kind the patient has (held ones included) and the newest; the
-    provider's header's "Open records" leads to the records themselves."""
-    home = RecordsTab.home
+def records_panel(intro: str = RECORDS_INTRO, empty_hint: str = NO_RECORDS_HINT) -> rx.Component:
+    """How many records of each kind the patient has (held ones included) and the newest, or
+    what to do when there are none; the provider's header's "Open records" leads to the
+    records themselves."""
     return rx.cond(
-        home,
-        rx.vstack(
-            rx.text(intro),
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(label, scope="col")
-                                for label in ("Kind", "Records", "Newest")
-                            ]
-                        )
-                    ),
-                    rx.table.body(
-                        rx.foreach(
-                            home.sections,
-                            lambda section: rx.table.row(
-                                rx.table.row_header_cell(section.label),
-                                rx.table.cell(section.count),
-                                rx.table.cell(rx.cond(section.count > 0, section.latest, "None")),
-                            ),
-                        )
-                    ),
-                    variant="surface",
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
-            ),
-            spacing="3",
-            width="100%",
+        RecordsTab.home,
+        rx.cond(
+            RecordsTab.empty,
+            empty_state("No records yet", empty_hint),
+            rx.vstack(rx.text(intro), record_counts(), spacing="3", width="100%"),
         ),
         loading(),
+    )
+
+
+def record_counts() -> rx.Component:
+    return rx.box(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(label, scope="col")
+                        for label in ("Kind", "Records", "Newest")
+                    ]
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    RecordsTab.home.sections,
+                    lambda section: rx.table.row(
+                        rx.table.row_header_cell(section.label),
+                        rx.table.cell(section.count),
+                        rx.table.cell(rx.cond(section.count > 0, section.latest, "None")),
+                    ),
+                )
+            ),
+            variant="surface",
+            width="100%",
+        ),
+        overflow_x="auto",
+        width="100%",
     )
 
 
@@ -335,7 +342,12 @@ ADMIN_CHART_TABS = [
         AppointmentsTab,
         partial(appointments_panel, ADMIN_BOOKING_HINT),
     ),
-    ChartTab("records", "Records", RecordsTab, partial(records_panel, ADMIN_RECORDS_INTRO)),
+    ChartTab(
+        "records",
+        "Records",
+        RecordsTab,
+        partial(records_panel, ADMIN_RECORDS_INTRO, ADMIN_NO_RECORDS_HINT),
+    ),
     TABS["profile"],
 ]
 ADMIN_TABS = {tab.key: tab for tab in ADMIN_CHART_TABS}

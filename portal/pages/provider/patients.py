@@ -25,7 +25,7 @@ HINT = (
 FILTER_LABELS = {
     "upcoming": "Have an upcoming appointment",
     "unread": "Have an unread message for my care teams",
-    "results": "Have test results waiting for review",
+    "results": "Have test results waiting for review (patients I see)",
 }
 COLUMNS = (
     "Patient",
