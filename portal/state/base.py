@@ -21,11 +21,35 @@ View = TypeVar("View")
 
 # Every state class that holds PHI or credentials for one screen; all are cleared when the
 # screen changes, on sign-out and on timeout, so a view never outlives the page that asked.
-SCREEN_STATES: list[type[rx.State]] = []
+SCREEN_STATES: dict[str, type[rx.State]] = {}
+
+
+class Screen(rx.State):
+    """The parent of every screen's state. It keeps the names of the screens that anything was
+    set on since they were last cleared, so that leaving a page loads and clears only those
+    (with the state in Redis, loading all of them took a round trip each on every page load).
+    Any var set or changed in place on a screen, by any handler, names it here."""
+
+    _filled: tuple[str, ...] = ()
+
+
+def _mark_dirty_and_filled(state: rx.State, var_names=None) -> None:
+    rx.State._mark_dirty(state, var_names)
+    screens = state.parent_state
+    if type(state) is not Screen and screens is not None:
+        name = state.get_full_name()
+        if name not in screens._filled:
+            screens._filled = (*screens._filled, name)
+
+
+# Reflex refuses a state class that defines one of its own methods, so the hook is set after.
+Screen._mark_dirty = _mark_dirty_and_filled
 
 
 def screen_state(cls: type[rx.State]) -> type[rx.State]:
-    SCREEN_STATES.append(cls)
+    if not issubclass(cls, Screen):
+        raise TypeError(f"{cls.__name__} holds a screen's view: it must be a Screen state")
+    SCREEN_STATES[cls.get_full_name()] = cls
     return cls
 
 
@@ -87,14 +111,17 @@ async def clear_screens(state: rx.State, keep: str = "") -> None:
     """Reset every screen's state but the one named `keep` (a state's full name). Only the vars
     that differ from their defaults are set: `reset()` would mark every var of every screen
     changed, and each navigation would send them all to the browser (about 12 KB)."""
-    for screen in SCREEN_STATES:
-        if screen.get_full_name() == keep:
+    screens = await state.get_state(Screen)
+    for name in screens._filled:
+        if name == keep:
             continue
+        screen = SCREEN_STATES[name]
         view = await state.get_state(screen)
-        for name, field in screen.__fields__.items():
+        for var, field in screen.__fields__.items():
             # The screen's own vars, backend-only ones included, as `reset()` takes them.
-            if field._owner is screen and getattr(view, name) != (default := field.default_value()):
-                setattr(view, name, default)
+            if field._owner is screen and getattr(view, var) != (default := field.default_value()):
+                setattr(view, var, default)
+    screens._filled = (keep,) if keep in screens._filled else ()
 
 
 def take_link_token(state: rx.State, route: str) -> rx.event.EventSpec | None:

@@ -14,7 +14,7 @@ from portal.backend.security.principal import Principal, Role
 from portal.backend.services import sessions
 from portal.pages.patient.booking import BookingState
 from portal.pages.patient.home import PatientHomeState
-from portal.state.base import clear_screens
+from portal.state.base import SCREEN_STATES, Screen, clear_screens
 from portal.state.session import SessionState
 from tests.loop import run
 
@@ -45,10 +45,52 @@ def test_only_the_screen_that_changed_is_sent_when_screens_clear():
     }
 
 
+def screens_of(root: State) -> Screen:
+    return root.get_substate(Screen.get_full_name().split(".")[1:])
+
+
+def test_a_screen_is_named_filled_by_any_change_even_in_place():
+    root = State(_reflex_internal_init=True)
+    booking = root.get_substate(BookingState.get_full_name().split(".")[1:])
+    home = root.get_substate(PatientHomeState.get_full_name().split(".")[1:])
+    assert screens_of(root)._filled == ()
+    booking.next_times.append(None)
+    home.home = None  # an assignment, even of the default, names the screen
+    assert screens_of(root)._filled == (
+        BookingState.get_full_name(),
+        PatientHomeState.get_full_name(),
+    )
+
+
+def test_leaving_a_page_loads_only_the_screens_that_were_filled(monkeypatch):
+    root, booking = opened_booking()
+    loaded = []
+    get_state = State.get_state
+
+    async def counting(self, state_cls):
+        loaded.append(state_cls)
+        return await get_state(self, state_cls)
+
+    monkeypatch.setattr(State, "get_state", counting)
+    run(clear_screens(root, keep=PatientHomeState.get_full_name()))
+    assert loaded == [Screen, BookingState]
+    assert booking.step == "type"
+    assert screens_of(root)._filled == ()
+
+
+def test_a_screen_state_must_be_a_screen():
+    assert all(issubclass(screen, Screen) for screen in SCREEN_STATES.values())
+    with pytest.raises(TypeError, match="must be a Screen state"):
+        from portal.state.base import screen_state
+
+        screen_state(type("Loose", (), {}))
+
+
 def test_the_kept_screen_keeps_its_view():
     root, booking = opened_booking()
     run(clear_screens(root, keep=BookingState.get_full_name()))
     assert booking.step == "time"
+    assert screens_of(root)._filled == (BookingState.get_full_name(),)
 
 
 SCREENS_SESSION = uuid.uuid4()

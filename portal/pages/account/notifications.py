@@ -13,12 +13,12 @@ from portal.components.feedback import empty_state, notice
 from portal.components.forms import submit
 from portal.components.preferences import preferences_table
 from portal.layout import portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import SessionState, signed_in
 
 
 @screen_state
-class NotificationsState(rx.State):
+class NotificationsState(Screen):
     items: list[InAppNotification] = []
     rows: list[PreferenceRow] = []
     mobile_phone: str = ""

@@ -23,14 +23,14 @@ from portal.components.forms import (
 )
 from portal.components.mfa import authenticator_setup, recovery_codes
 from portal.layout import portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import SessionState, signed_in
 
 ERROR_ID = "security-error"
 
 
 @screen_state
-class SecurityState(rx.State):
+class SecurityState(Screen):
     devices: list[Device] = []
     confirmed: bool = False
     task: str = ""

@@ -7,12 +7,12 @@ import reflex as rx
 from portal.backend.security.principal import Role
 from portal.backend.services import analytics
 from portal.backend.views import PracticeAnalytics
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 
 @screen_state
-class AnalyticsState(rx.State):
+class AnalyticsState(Screen):
     figures: PracticeAnalytics | None = None
 
     @rx.event

@@ -17,7 +17,7 @@ from portal.components.feedback import empty_state, notice
 from portal.components.forms import EntryInvalid, record_id, text_of
 from portal.components.profile import field_error, form_errors_summary, text_field
 from portal.layout import loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 GONE = "That article is no longer in this practice's list."
@@ -28,7 +28,7 @@ FORMAT_HINT = (
 
 
 @screen_state
-class ArticlesState(rx.State):
+class ArticlesState(Screen):
     lines: list[ArticleLine] = []
     loaded: bool = False
     # The article in the editor ("" id: a new one); `editing` opens the editor.

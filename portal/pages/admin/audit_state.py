@@ -11,7 +11,7 @@ from portal.backend.services import audit_review
 from portal.backend.services.audit_review import EXPORT_PATH, AuditFilterInvalid
 from portal.backend.views import AuditLine, Choice
 from portal.components.forms import text_of
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 # The filters the form sends: (field, longest accepted text).
@@ -27,7 +27,7 @@ FILTERS = {
 
 
 @screen_state
-class AuditState(rx.State):
+class AuditState(Screen):
     lines: list[AuditLine] = []
     next_after: str = ""
     # Where this page starts (the cursor it was asked with; "" for the newest events).

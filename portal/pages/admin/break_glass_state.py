@@ -13,14 +13,14 @@ from portal.backend.services import break_glass_review
 from portal.backend.services.break_glass_review import GrantLine
 from portal.backend.services.patient_access import REASON_MAX, BreakGlassRefused
 from portal.components.forms import record_id, text_of
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 GONE = "That access is no longer on the practice's list. The list is up to date now."
 
 
 @screen_state
-class BreakGlassState(rx.State):
+class BreakGlassState(Screen):
     lines: list[GrantLine] = []
     unreviewed: int = 0
     only_unreviewed: bool = False

@@ -15,14 +15,14 @@ from portal.backend.services import care_team_patients, care_teams
 from portal.backend.services.care_teams import CareTeamRefused
 from portal.backend.views import CareTeamLine, CareTeamPatientLine, CareTeamPatients, Choice
 from portal.components.forms import record_id, text_of
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 GONE = "That team or provider is no longer in this practice's list. The list is up to date now."
 
 
 @screen_state
-class CareTeamsState(rx.State):
+class CareTeamsState(Screen):
     teams: list[CareTeamLine] = []
     providers: list[Choice] = []
     # The team whose name is being edited, and the one whose deletion awaits a confirmation

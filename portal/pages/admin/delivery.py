@@ -12,14 +12,14 @@ from portal.backend.services.notifications import DeliveryCount, DeliveryFailure
 from portal.components.cards import section
 from portal.components.feedback import empty_state
 from portal.layout import loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 CHANNELS = {"in_app": "In the portal", "email": "Email", "sms": "Text message"}
 
 
 @screen_state
-class DeliveryState(rx.State):
+class DeliveryState(Screen):
     counts: list[DeliveryCount] = []
     failures: list[DeliveryFailure] = []
     loaded: bool = False

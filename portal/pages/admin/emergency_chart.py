@@ -19,12 +19,12 @@ from portal.components.feedback import empty_state
 from portal.components.forms import record_id
 from portal.layout import loading, portal_page
 from portal.pages.provider.chart_tabs import ADMIN_CHART_TABS, ADMIN_TABS
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 
 @screen_state
-class EmergencyChartState(rx.State):
+class EmergencyChartState(Screen):
     header: ChartHeader | None = None
     tab: str = ADMIN_CHART_TABS[0].key
     closed: bool = False

@@ -15,14 +15,14 @@ from portal.backend.views import AdminOverview, RoleCount
 from portal.components.cards import figure, section
 from portal.components.feedback import empty_state
 from portal.layout import loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 ROLE_LABELS = {"patient": "Patients", "provider": "Providers", "admin": "Administrators"}
 
 
 @screen_state
-class AdminHomeState(rx.State):
+class AdminHomeState(Screen):
     overview: AdminOverview | None = None
     locked: list[LockedAccount] = []
 

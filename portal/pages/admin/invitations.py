@@ -14,7 +14,7 @@ from portal.components.cards import section
 from portal.components.feedback import error_alert, notice
 from portal.components.forms import field, form, text_of
 from portal.layout import portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 ERROR_ID = "invitation-error"
@@ -22,7 +22,7 @@ STAFF_ROLES = {"provider": Role.PROVIDER, "admin": Role.ADMIN}
 
 
 @screen_state
-class InvitationsState(rx.State):
+class InvitationsState(Screen):
     patients: list[InvitablePatient] = []
     patient_id: str = ""
     error: str = ""

@@ -9,12 +9,12 @@ from portal.backend.security.principal import NotFound, Role
 from portal.backend.services.mailbox import Mail, dev_mailbox
 from portal.components.feedback import empty_state, notice
 from portal.layout import portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 
 @screen_state
-class MailboxState(rx.State):
+class MailboxState(Screen):
     mails: list[Mail] = []
     available: bool = True
 

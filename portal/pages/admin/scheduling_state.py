@@ -10,7 +10,7 @@ from portal.backend.services import clinic_schedule
 from portal.backend.services.clinic_schedule import ScheduleInvalid
 from portal.backend.views import SchedulingSettings, VisitTypeRow
 from portal.components.forms import EntryInvalid, day_of, optional_day_of, record_id, text_of
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 # The numbers of a visit type, in the order the form asks for them: (field, label, hint).
@@ -49,7 +49,7 @@ NEW_VISIT_TYPE = VisitTypeRow(
 
 
 @screen_state
-class SchedulingSettingsState(rx.State):
+class SchedulingSettingsState(Screen):
     settings: SchedulingSettings | None = None
     # The visit type in the form (an empty id for a new one); None when the form is closed.
     editing: VisitTypeRow | None = None

@@ -12,7 +12,7 @@ from portal.backend.services.branding import LOGO_LIMIT_BYTES, LogoRefused
 from portal.backend.services.practice_settings import RECORD_KINDS, SettingsInvalid
 from portal.backend.views import PracticeSettings
 from portal.components.forms import text_of
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.brand import BrandState
 from portal.state.session import signed_in
 
@@ -32,7 +32,7 @@ LOGO_REFUSED = (
 
 
 @screen_state
-class PracticeSettingsState(rx.State):
+class PracticeSettingsState(Screen):
     settings: PracticeSettings | None = None
     # The logo's address ("" for none), kept apart from the form's starting values.
     logo_url: str = ""

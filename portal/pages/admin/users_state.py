@@ -13,7 +13,7 @@ from portal.backend.services.users import UsersRefused
 from portal.backend.views import AccountSessionLine, UserLine
 from portal.components.forms import record_id, text_of
 from portal.pages.admin.invitations import STAFF_ROLES, invite_staff_from
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 GONE = "That account is no longer in this practice's list."
@@ -23,7 +23,7 @@ DIALOGS = ("invite", "role", "mfa", "sessions")
 
 
 @screen_state
-class UsersState(rx.State):
+class UsersState(Screen):
     lines: list[UserLine] = []
     next_after: str = ""
     role: str = ""

@@ -9,7 +9,7 @@ from portal.backend.services import account_recovery
 from portal.components.feedback import error_alert, notice
 from portal.components.forms import field, form, new_password_fields, new_password_of, text_of
 from portal.layout import auth_card, loading, portal_page
-from portal.state.base import run_service, screen_state, take_link_token
+from portal.state.base import Screen, run_service, screen_state, take_link_token
 
 ERROR_ID = "reset-error"
 SENT = (
@@ -19,7 +19,7 @@ SENT = (
 
 
 @screen_state
-class ForgotPasswordState(rx.State):
+class ForgotPasswordState(Screen):
     error: str = ""
     ready: bool = False
     sent: bool = False
@@ -43,7 +43,7 @@ class ForgotPasswordState(rx.State):
 
 
 @screen_state
-class ResetPasswordState(rx.State):
+class ResetPasswordState(Screen):
     error: str = ""
     step: str = "loading"
     pending: bool = False

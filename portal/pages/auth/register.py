@@ -13,7 +13,7 @@ from portal.backend.services import invitations
 from portal.components.feedback import error_alert, notice
 from portal.components.forms import field, form, text_of
 from portal.layout import auth_card, loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 
 ERROR_ID = "register-error"
 ANSWER = (
@@ -23,7 +23,7 @@ ANSWER = (
 
 
 @screen_state
-class RegisterState(rx.State):
+class RegisterState(Screen):
     phase: str = "loading"
     error: str = ""
     pending: bool = False

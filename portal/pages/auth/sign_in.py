@@ -15,6 +15,7 @@ from portal.components.forms import code_field, field, form, text_of
 from portal.components.mfa import authenticator_setup, recovery_codes
 from portal.layout import PRODUCT, auth_card, loading, portal_page
 from portal.state.base import (
+    Screen,
     client_address,
     device_of,
     run_password_service,
@@ -32,7 +33,7 @@ NOTICES = {
 
 
 @screen_state
-class SignInState(rx.State):
+class SignInState(Screen):
     step: str = "loading"
     email: str = ""
     error: str = ""

@@ -23,14 +23,14 @@ from portal.components.forms import (
 )
 from portal.components.mfa import authenticator_setup, recovery_codes
 from portal.layout import auth_card, loading, portal_page
-from portal.state.base import device_of, run_service, screen_state, take_link_token
+from portal.state.base import Screen, device_of, run_service, screen_state, take_link_token
 from portal.state.session import start_session
 
 ERROR_ID = "welcome-error"
 
 
 @screen_state
-class WelcomeState(rx.State):
+class WelcomeState(Screen):
     step: str = "loading"
     error: str = ""
     pending: bool = False

@@ -16,14 +16,14 @@ from portal.components.cards import calendar_link, detail_row, section
 from portal.components.feedback import empty_state, error_alert, notice
 from portal.components.forms import text_of
 from portal.layout import loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 NOT_FOUND = "That appointment was not found. It may have been changed; here is your list."
 
 
 @screen_state
-class AppointmentsState(rx.State):
+class AppointmentsState(Screen):
     upcoming: list[AppointmentCard] = []
     past: list[AppointmentCard] = []
     offers: list[HeldTime] = []

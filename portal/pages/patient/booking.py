@@ -29,7 +29,7 @@ from portal.components.cards import calendar_link, detail_row, section
 from portal.components.feedback import empty_state, error_alert, notice
 from portal.components.forms import text_of
 from portal.layout import loading, portal_page
-from portal.state.base import practice_today, run_service, screen_state
+from portal.state.base import Screen, practice_today, run_service, screen_state
 from portal.state.session import signed_in
 
 ANY = "any"
@@ -38,7 +38,7 @@ STEP_LABELS = {"type": "Visit", "provider": "Clinician", "time": "Time", "review
 
 
 @screen_state
-class BookingState(rx.State):
+class BookingState(Screen):
     options: BookingOptions | None = None
     step: str = "type"
     visit_type_id: str = ""

@@ -11,12 +11,12 @@ from portal.backend.views import ConversationLine, PatientHome
 from portal.components.cards import detail_row, figure, section
 from portal.components.feedback import empty_state
 from portal.layout import loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 
 @screen_state
-class PatientHomeState(rx.State):
+class PatientHomeState(Screen):
     home: PatientHome | None = None
 
     @rx.event

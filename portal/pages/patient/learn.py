@@ -13,12 +13,12 @@ from portal.components.articles import article_body, tag_list
 from portal.components.feedback import empty_state
 from portal.components.forms import EntryInvalid, record_id
 from portal.layout import loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 
 @screen_state
-class LearnState(rx.State):
+class LearnState(Screen):
     page: LearnPage | None = None
     tag: str = ""
 
@@ -39,7 +39,7 @@ class LearnState(rx.State):
 
 
 @screen_state
-class ArticleState(rx.State):
+class ArticleState(Screen):
     article: ArticleView | None = None
     missing: bool = False
 

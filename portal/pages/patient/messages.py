@@ -26,7 +26,7 @@ from portal.components.messages import (
     read_files,
 )
 from portal.layout import LIVE_MS, loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in, watching
 
 NEW_FILES = "new-message-files"
@@ -34,7 +34,7 @@ REPLY_FILES = "reply-files"
 
 
 @screen_state
-class MessagesState(rx.State):
+class MessagesState(Screen):
     context: MessagingContext | None = None
     subject: str = ""
     category: str = ""
@@ -91,7 +91,7 @@ class MessagesState(rx.State):
 
 
 @screen_state
-class ThreadState(rx.State):
+class ThreadState(Screen):
     thread: ThreadView | None = None
     draft: str = ""
     error: str = ""

@@ -24,7 +24,7 @@ from portal.pages.patient.profile_forms import (
     save_button,
 )
 from portal.pages.patient.profile_state import ProfileForms
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 
 STEP_TITLES = {
     "details": "Confirm your details",
@@ -35,7 +35,7 @@ STEP_TITLES = {
 
 
 @screen_state
-class OnboardingState(ProfileForms, rx.State):
+class OnboardingState(ProfileForms, Screen):
     step: str = ""
     step_number: int = 1
     rows: list[PreferenceRow] = []

@@ -22,7 +22,7 @@ from portal.backend.services.profile_checks import (
 from portal.backend.services.profiles import CARD_LIMIT_BYTES
 from portal.backend.views import EmergencyContactLine, PatientProfile
 from portal.components.forms import text_of
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 FRONT_CARD = "insurance-card-front"
@@ -239,7 +239,7 @@ class ProfileForms(rx.State, mixin=True):
 
 
 @screen_state
-class ProfileState(ProfileForms, rx.State):
+class ProfileState(ProfileForms, Screen):
     missing: bool = False
 
     @rx.event

@@ -15,7 +15,7 @@ from portal.backend.security.principal import NotFound, Role
 from portal.backend.services import records
 from portal.backend.views import AccessLine, RecordDetail, RecordList, RecordsHome
 from portal.components.forms import record_id, text_of
-from portal.state.base import practice_today, run_service, screen_state
+from portal.state.base import Screen, practice_today, run_service, screen_state
 from portal.state.session import signed_in
 
 SEARCH_LIMIT = 100
@@ -45,7 +45,7 @@ def day_pair(first: str, last: str, *, required: bool) -> tuple[date | None, dat
 
 
 @screen_state
-class RecordsHomeState(rx.State):
+class RecordsHomeState(Screen):
     home: RecordsHome | None = None
     summary_from: str = ""
     summary_to: str = ""
@@ -88,7 +88,7 @@ class RecordsHomeState(rx.State):
 
 
 @screen_state
-class RecordListState(rx.State):
+class RecordListState(Screen):
     records: RecordList | None = None
     missing: bool = False
     filtered: bool = False
@@ -142,7 +142,7 @@ class RecordListState(rx.State):
 
 
 @screen_state
-class RecordDetailState(rx.State):
+class RecordDetailState(Screen):
     record: RecordDetail | None = None
     missing: bool = False
 
@@ -160,7 +160,7 @@ class RecordDetailState(rx.State):
 
 
 @screen_state
-class AccessLogState(rx.State):
+class AccessLogState(Screen):
     lines: list[AccessLine] = []
     loaded: bool = False
     has_older: bool = False

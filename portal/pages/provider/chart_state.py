@@ -16,12 +16,12 @@ from portal.backend.services.patient_access import REASON_MAX, BreakGlassNeeded,
 from portal.backend.views import ChartHeader
 from portal.components.forms import record_id, text_of
 from portal.pages.provider.chart_tabs import CHART_TABS, TABS
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 
 @screen_state
-class ChartState(rx.State):
+class ChartState(Screen):
     header: ChartHeader | None = None
     tab: str = CHART_TABS[0].key
     missing: bool = False

@@ -28,11 +28,11 @@ from portal.components.cards import detail_row, figure, section
 from portal.components.feedback import empty_state
 from portal.components.profile import profile_view
 from portal.layout import loading
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 
 
 @screen_state
-class SummaryTab(rx.State):
+class SummaryTab(Screen):
     summary: ChartSummary | None = None
 
     async def _open(self, principal: Principal, patient_id: uuid.UUID) -> None:
@@ -40,7 +40,7 @@ class SummaryTab(rx.State):
 
 
 @screen_state
-class AppointmentsTab(rx.State):
+class AppointmentsTab(Screen):
     appointments: ChartAppointments | None = None
 
     async def _open(self, principal: Principal, patient_id: uuid.UUID) -> None:
@@ -50,7 +50,7 @@ class AppointmentsTab(rx.State):
 
 
 @screen_state
-class MessagesTab(rx.State):
+class MessagesTab(Screen):
     messages: ChartMessages | None = None
     patient_id: str = ""
 
@@ -60,7 +60,7 @@ class MessagesTab(rx.State):
 
 
 @screen_state
-class RecordsTab(rx.State):
+class RecordsTab(Screen):
     home: RecordsHome | None = None
     empty: bool = False
 
@@ -70,7 +70,7 @@ class RecordsTab(rx.State):
 
 
 @screen_state
-class ProfileTab(rx.State):
+class ProfileTab(Screen):
     profile: PatientProfile | None = None
 
     async def _open(self, principal: Principal, patient_id: uuid.UUID) -> None:

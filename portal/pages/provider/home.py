@@ -12,12 +12,12 @@ from portal.backend.views import ProviderToday, ScheduleLine
 from portal.components.cards import figure, section
 from portal.components.feedback import empty_state
 from portal.layout import loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 
 @screen_state
-class ProviderHomeState(rx.State):
+class ProviderHomeState(Screen):
     today: ProviderToday | None = None
 
     @rx.event

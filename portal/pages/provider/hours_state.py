@@ -19,7 +19,7 @@ from portal.components.forms import (
     record_id,
     text_of,
 )
-from portal.state.base import practice_today, run_service, screen_state
+from portal.state.base import Screen, practice_today, run_service, screen_state
 from portal.state.session import signed_in
 
 EXCEPTION_KINDS = [("time_off", "Time off"), ("extra_clinic", "Extra clinic")]
@@ -38,7 +38,7 @@ def booked_in_time_off(count: int) -> str:
 
 
 @screen_state
-class HoursState(rx.State):
+class HoursState(Screen):
     view: WorkingHours | None = None
     first_day: str = ""
     hours_error: str = ""

@@ -19,7 +19,7 @@ from portal.backend.services.messaging import (
 from portal.backend.views import Choice, ThreadLine, ThreadView
 from portal.components.forms import record_id, text_of
 from portal.components.messages import FILES_REFUSED, read_files
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in, watching
 
 STATUSES = [("open", "Open"), ("done", "Done"), ("all", "Open and done")]
@@ -30,7 +30,7 @@ REPLY_FILES = "provider-reply-files"
 
 
 @screen_state
-class InboxState(rx.State):
+class InboxState(Screen):
     lines: list[ThreadLine] = []
     loaded: bool = False
     target_hours: int = 0
@@ -138,7 +138,7 @@ class InboxState(rx.State):
 
 
 @screen_state
-class InboxThreadState(rx.State):
+class InboxThreadState(Screen):
     thread: ThreadView | None = None
     team: list[Choice] = []
     missing: bool = False

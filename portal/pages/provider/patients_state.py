@@ -12,14 +12,14 @@ from portal.backend.services.patient_query import SearchInvalid
 from portal.backend.services.patient_search import FILTERS
 from portal.backend.views import PatientLine
 from portal.components.forms import text_of
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 QUERY_LIMIT = 200
 
 
 @screen_state
-class PatientsState(rx.State):
+class PatientsState(Screen):
     lines: list[PatientLine] = []
     searched: bool = False
     kind: str = ""

@@ -17,14 +17,14 @@ from portal.components.feedback import empty_state, error_alert, notice
 from portal.components.forms import record_id, text_of
 from portal.components.profile import field_error
 from portal.layout import loading, portal_page
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 GONE = "That request was already decided or withdrawn."
 
 
 @screen_state
-class ProfileChangesState(rx.State):
+class ProfileChangesState(Screen):
     lines: list[ProfileChangeLine] = []
     loaded: bool = False
     # The request whose decline form is open, and that form's errors.

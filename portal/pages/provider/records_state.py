@@ -34,7 +34,7 @@ from portal.pages.provider.records_fields import (
     TEST_FIELDS,
     TEST_LIMITS,
 )
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 DOCUMENT_FILES = "record-document-file"
@@ -59,7 +59,7 @@ def blank_test() -> dict[str, str]:
 
 
 @screen_state
-class RecordsState(rx.State):
+class RecordsState(Screen):
     loaded: bool = False
     missing: bool = False
     patient_id: str = ""

@@ -12,14 +12,14 @@ from portal.backend.services.record_entries import RecordInvalid
 from portal.backend.views import RecordDetail, RecordLine
 from portal.components.forms import record_id, text_of
 from portal.pages.provider.records_detail import COMMENT_LIMIT
-from portal.state.base import run_service, screen_state
+from portal.state.base import Screen, run_service, screen_state
 from portal.state.session import signed_in
 
 NOT_AVAILABLE = "That result is not available. It may have been reviewed already."
 
 
 @screen_state
-class ResultsState(rx.State):
+class ResultsState(Screen):
     lines: list[RecordLine] = []
     loaded: bool = False
     detail: RecordDetail | None = None

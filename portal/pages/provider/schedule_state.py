@@ -16,7 +16,7 @@ from portal.backend.services.scheduling import BookingRefused, SlotTaken
 from portal.backend.views import CalendarLine, Choice, ClinicCalendar, PatientMatch
 from portal.components.forms import EntryInvalid, day_of, record_id, text_of
 from portal.pages.provider.time_choices import TimeChoice
-from portal.state.base import practice_today, run_service, screen_state
+from portal.state.base import Screen, practice_today, run_service, screen_state
 from portal.state.session import signed_in
 
 NOT_FOUND = "That appointment was not found."
@@ -24,7 +24,7 @@ ACTIONS = ("decline", "cancel", "missed", "reschedule")
 
 
 @screen_state
-class ScheduleState(TimeChoice, rx.State):
+class ScheduleState(TimeChoice, Screen):
     calendar: ClinicCalendar | None = None
     day: str = ""
     week: bool = False
@@ -229,7 +229,7 @@ class ScheduleState(TimeChoice, rx.State):
 
 
 @screen_state
-class BookingState(TimeChoice, rx.State):
+class BookingState(TimeChoice, Screen):
     """Booking on a patient's behalf: find the patient, choose the visit and a free time."""
 
     visit_types: list[Choice] = []
