@@ -2,11 +2,12 @@
 Reflex app, and the ratio.
 
 Usage: .venv/bin/python -m benchmarks.load [--users 200] [--duration 600] [--think 5] [--burst]
-           [--idle-clients 200] [--cycles 10000] [--bare-duration 120] [--quick]
+           [--idle-clients 200] [--cycles 10000] [--bare-duration 120] [--workers 1] [--quick]
 
 Everything runs on this machine, on loopback ports: a throwaway PostgreSQL database (the demo
 practice and the benchmark patients), the portal's backend and the bare app's backend, each
-served like `portal serve` (production mode, Granian, one worker). Every simulated user signs in
+served like `portal serve` (production mode, Granian, one worker, or `--workers N` sharing
+Redis). Every simulated user signs in
 with a password and an authenticator code, then acts once per think time. The report gives,
 per action, p50/p95/p99 latency (first event sent to the update that ends the action), errors
 and update sizes, for the portal and the bare app, their p95 ratio, the backend's memory, and
@@ -42,7 +43,10 @@ def main() -> None:
     burst = phases.Burst(seconds=20 if args.quick else 60) if args.burst else None
     burst_count = int(burst.rate * burst.seconds) if burst else 0
     idle_accounts = args.idle_clients + phases.WARM_UP_CLIENTS if args.idle_clients else 0
-    print(f"Load: {args.users} users, one action per {args.think:g} s each, {args.duration:g} s")
+    print(
+        f"Load: {args.users} users, one action per {args.think:g} s each, {args.duration:g} s, "
+        f"{args.workers} worker{'s' if args.workers != 1 else ''}"
+    )
     began = time.monotonic()
     with postgres_database() as database:
         active, burst_accounts = load_practice(
@@ -56,11 +60,11 @@ def main() -> None:
             "DATABASE_URL": database.engine.url.render_as_string(hide_password=False),
             "PORTAL_DATA_DIR": str(database.settings.data_dir),
         }
-        with serve("portal", PROJECT_ROOT, env) as portal:
+        with serve("portal", PROJECT_ROOT, env, args.workers, args.redis_url) as portal:
             portal_report = asyncio.run(
                 _bounded(_portal(portal, args, active, burst_accounts, burst), args.duration)
             )
-    with serve("bare", BARE_APP, {}) as bare:
+    with serve("bare", BARE_APP, {}, args.workers, args.redis_url) as bare:
         bare_recorder, bare_cpu = asyncio.run(_bounded(_bare(bare, args), args.bare_duration))
     portal_rows = rows(portal_report["recorder"], JOURNEY)
     bare_rows = rows(bare_recorder, ["increment"])
@@ -214,6 +218,17 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--bare-duration", type=float, default=120, help="measured seconds for the bare app (120)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="backend workers of each app (1; more share their state in Redis)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/7",
+        help="an emptied Redis database for more than one worker (redis://127.0.0.1:6379/7)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a 60 s smoke run with 20 users (for development)"

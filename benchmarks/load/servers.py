@@ -1,8 +1,9 @@
 """Starting the servers under load and reading their memory.
 
 Both apps are served the way `portal serve` serves the portal (`reflex run --env prod` with
-Granian, one worker, the in-memory state manager), backend only: the load speaks the websocket
-and the upload route, so no frontend is built. Each server runs in its own session on a loopback
+Granian): one worker with the in-memory state manager, or several sharing their tabs' state in
+Redis, as `portal serve --workers N` runs them. Backend only: the load speaks the websocket and
+the upload route, so no frontend is built. Each server runs in its own session on a loopback
 port, and everything in that session is stopped when the block ends, however it ends.
 """
 
@@ -21,6 +22,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import redis
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BARE_APP = PROJECT_ROOT / "benchmarks" / "bare_app"
@@ -59,8 +62,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(name: str, root: Path, env: dict[str, str]) -> Iterator[Server]:
-    """Serve the Reflex app in `root` on a free loopback port until the block ends."""
+def serve(
+    name: str, root: Path, env: dict[str, str], workers: int = 1, redis_url: str = ""
+) -> Iterator[Server]:
+    """Serve the Reflex app in `root` on a free loopback port until the block ends; with more
+    than one worker, their state is in the (emptied) Redis database at `redis_url`."""
+    if workers > 1:
+        redis.Redis.from_url(redis_url).flushdb()
+        env = {**env, "REDIS_URL": redis_url}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     reflex = shutil.which("reflex", path=os.path.dirname(sys.executable)) or "reflex"
@@ -71,7 +80,7 @@ def serve(name: str, root: Path, env: dict[str, str]) -> Iterator[Server]:
         **env,
         "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}",
         "REFLEX_USE_GRANIAN": "true",
-        "GRANIAN_WORKERS": "1",
+        "GRANIAN_WORKERS": str(workers),
         "TELEMETRY_ENABLED": "false",
         # The portal accepts websockets from its own origin only (the bare app ignores this).
         "PORTAL_PUBLIC_URL": base,
