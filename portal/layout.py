@@ -45,9 +45,7 @@ def portal_page(
 
         screen = on_load.state_full_name if on_load is not None else ""
         guard = SessionState.enter(role.value, screen) if role else SessionState.show(screen)
-        loaders = [guard, BrandState.load]
-        if on_load is not None:
-            loaders.append(on_load)
+        loaders = [guard] if on_load is None else [guard, on_load]
         ROLE_OF_ROUTE[route] = role
         PAGES.append(
             {

@@ -33,6 +33,7 @@ from portal.backend.security.principal import NotFound, Principal, Role
 from portal.backend.security.tokens import SESSION_COOKIE
 from portal.backend.services import messaging, notifications, onboarding, session_tickets, sessions
 from portal.state.base import clear_screens, run_service
+from portal.state.brand import BrandState
 
 WARNING_SECONDS = 120
 
@@ -98,8 +99,8 @@ class SessionState(rx.State):
 
     @rx.event
     async def enter(self, role: str, screen: str = ""):
-        """The guard of every signed-in page: only the matching role gets in, and the views of
-        every other screen are cleared."""
+        """The guard of every signed-in page: only the matching role gets in, the views of
+        every other screen are cleared, and the practice's brand is set."""
         await clear_screens(self, keep=screen)
         principal = await self._resolve()
         if principal is None:
@@ -107,6 +108,7 @@ class SessionState(rx.State):
         if principal.role != Role(role):
             return rx.redirect(routes.home_of(principal.role), replace=True)
         self.warning_open = False
+        await (await self.get_state(BrandState))._show(principal.tenant_id)
         unread = await run_service(self, notifications.unread_counts, principal)
         self.unread_notifications, self.unread_messages = unread.notifications, unread.messages
         return None
@@ -122,8 +124,11 @@ class SessionState(rx.State):
 
     @rx.event
     async def show(self, screen: str = ""):
-        """Before a public page: the views of every other screen are cleared."""
+        """Before a public page: the views of every other screen are cleared, and the brand is
+        the signed-in person's practice's, or the portal's."""
         await clear_screens(self, keep=screen)
+        practice = self._principal.tenant_id if self._principal is not None else None
+        await (await self.get_state(BrandState))._show(practice)
 
     @rx.event
     async def check_idle(self, _moment: str = ""):

@@ -83,7 +83,7 @@ class PracticeSettingsState(Screen):
             else "Nothing changed."
         )
         if "brand_colour" in changed:
-            yield BrandState.load
+            await (await self.get_state(BrandState))._show(principal.tenant_id)
 
     @rx.event
     async def upload_logo(self, files: list[rx.UploadFile]):
@@ -97,7 +97,8 @@ class PracticeSettingsState(Screen):
             self.errors, self.message = {"logo": str(refusal)}, ""
             return None
         self.errors, self.message = {}, "The logo is saved; every page shows it now."
-        return BrandState.load
+        await (await self.get_state(BrandState))._show(principal.tenant_id)
+        return None
 
     @rx.event
     def logo_rejected(self):
@@ -111,4 +112,5 @@ class PracticeSettingsState(Screen):
         await run_service(self, branding.remove_logo, principal)
         self.logo_url, self.errors = "", {}
         self.message = "The logo is removed; pages show the portal's own mark."
-        return BrandState.load
+        await (await self.get_state(BrandState))._show(principal.tenant_id)
+        return None
