@@ -4,7 +4,9 @@ import sys
 
 import reflex as rx
 
+from portal import production
 from portal.backend.config import ConfigError, settings
+from portal.frontend_build import FewerScripts, PortalTheme
 
 try:
     portal_settings = settings()
@@ -26,8 +28,9 @@ config = rx.Config(
     redis_token_expiration=portal_settings.idle_timeout_minutes * 60,
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
-        rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(appearance="light", accent_color="teal", gray_color="slate")
-        )
+        FewerScripts(),
+        PortalTheme(theme=rx.theme(appearance="light", accent_color="teal", gray_color="slate")),
     ],
 )
+# Loaded by the server's supervisor before it starts its workers.
+production.respawn_failed_workers()

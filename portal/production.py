@@ -69,6 +69,26 @@ def web_dir() -> Path:
     return get_web_dir()
 
 
+def respawn_failed_workers() -> None:
+    """Granian, Reflex's production server, stops every worker and exits when one worker dies
+    (a crash, the kernel's out-of-memory killer): one bad request would take the whole server
+    down. Reflex builds its Granian server with fixed arguments, so the class it imports is
+    replaced by one that respawns a failed worker (Granian still gives up on a crash loop)."""
+    import granian.server
+
+    if getattr(granian.server.Server, "respawns_failed_workers", False):
+        return
+
+    class RespawningServer(granian.server.Server):
+        respawns_failed_workers = True
+
+        def __init__(self, *args, **kwargs) -> None:
+            kwargs.setdefault("respawn_failed_workers", True)
+            super().__init__(*args, **kwargs)
+
+    granian.server.Server = RespawningServer
+
+
 def serve_existing_build(port: int) -> None:
     """Serve pages, websocket and API on `port` from the build in `web_dir()`; never returns."""
     from reflex_base import constants
