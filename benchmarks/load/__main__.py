@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import os
 import time
+from urllib.parse import urlsplit
 
 from benchmarks.load import phases
 from benchmarks.load.patient import JOURNEY
@@ -32,6 +33,7 @@ from portal import routes
 MIB = 1024 * 1024
 # Setting up (sign-ins, memory phases) may take this long beyond the measured time.
 SETUP_LIMIT_SECONDS = 900
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SIGN_IN_STEPS = ("sign-in password", "sign-in code", "sign-in landing")
 
 
@@ -233,7 +235,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="a 60 s smoke run with 20 users (for development)"
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    # The harness empties this database and loads this machine: never someone else's.
+    if urlsplit(args.redis_url).hostname not in LOOPBACK:
+        parser.error(f"--redis-url must be on this machine (127.0.0.1), not {args.redis_url}")
+    return args
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from benchmarks.load.record import ALL, Recorder, ratio, rows, table
 
 
@@ -37,3 +39,14 @@ def test_the_ratio_compares_the_p95_of_all_actions():
     bare = rows(recorded(), ["open home"])[-1]
     assert ratio(portal, bare).startswith("p95 ratio portal/bare: 1.0x")
     assert ratio(rows(Recorder(), ["x"])[-1], bare).endswith("not measured")
+
+
+def test_the_harness_refuses_a_redis_database_off_this_machine(monkeypatch, capsys):
+    from benchmarks.load.__main__ import _arguments
+
+    monkeypatch.setattr("sys.argv", ["load", "--workers", "2", "--redis-url", "redis://cache:6379"])
+    with pytest.raises(SystemExit):
+        _arguments()
+    assert "must be on this machine" in capsys.readouterr().err
+    monkeypatch.setattr("sys.argv", ["load", "--redis-url", "redis://127.0.0.1:6379/7"])
+    assert _arguments().redis_url == "redis://127.0.0.1:6379/7"
