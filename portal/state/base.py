@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ import reflex as rx
 from portal.backend.security.devices import describe
 from portal.backend.security.principal import Principal
 from portal.backend.services import call, scheduling
+from portal.state import password_turns
 
 View = TypeVar("View")
 
@@ -54,8 +56,9 @@ def screen_state(cls: type[rx.State]) -> type[rx.State]:
 
 
 # Services that hash or verify a password (argon2id: about 50 ms of a core each) run on threads
-# of their own, this many at once. A burst of sign-ins then waits its turn there, instead of
-# taking every worker thread, and both cores, from everyone else's requests.
+# of their own, this many at once, each in one of the machine's turns (password_turns.py). A
+# burst of sign-ins then waits its turn there, instead of taking every worker thread, and every
+# core, from everyone else's requests.
 PASSWORD_THREADS = 1
 _password_threads = ThreadPoolExecutor(PASSWORD_THREADS, thread_name_prefix="password")
 
@@ -70,8 +73,16 @@ async def run_service(
 async def run_password_service(
     state: rx.State, service: Callable[..., View], *args: Any, **kwargs: Any
 ) -> View:
-    """`run_service` for a service that hashes or verifies a password."""
-    return await _run_in(_password_threads, state, service, *args, **kwargs)
+    """`run_service` for a service that hashes or verifies a password. Raises `PasswordsBusy`
+    when no turn came within `password_turns.WAIT_SECONDS`, its wait here included."""
+    deadline = time.monotonic() + password_turns.WAIT_SECONDS
+    in_turn = functools.partial(_in_password_turn, deadline, service)
+    return await _run_in(_password_threads, state, in_turn, *args, **kwargs)
+
+
+def _in_password_turn(deadline: float, service: Callable[..., View], *args, **kwargs) -> View:
+    with password_turns.password_turn(deadline):
+        return service(*args, **kwargs)
 
 
 async def _run_in(

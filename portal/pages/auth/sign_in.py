@@ -22,6 +22,7 @@ from portal.state.base import (
     run_service,
     screen_state,
 )
+from portal.state.password_turns import PasswordsBusy
 from portal.state.session import landing_of, signed_in, start_session
 
 ERROR_ID = "sign-in-error"
@@ -78,7 +79,7 @@ class SignInState(Screen):
             challenge = await run_password_service(
                 self, sign_in.begin_sign_in, email, password, client=client_address(self)
             )
-        except sign_in.SignInFailed as refusal:
+        except (sign_in.SignInFailed, PasswordsBusy) as refusal:
             self.error, self.pending = str(refusal), False
             return
         self._challenge = challenge.token
