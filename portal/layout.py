@@ -9,6 +9,7 @@ import reflex as rx
 
 from portal import routes
 from portal.backend.security.principal import Role
+from portal.components.interval import every
 from portal.state.brand import BrandState
 from portal.state.session import SessionState
 
@@ -103,14 +104,8 @@ def shell(role: Role, current_route: str, body: rx.Component) -> rx.Component:
         main(rx.cond(SessionState.role == role.value, body, loading())),
         footer(),
         idle_warning(),
-        rx.moment(
-            interval=SessionState.check_every_ms, on_change=SessionState.check_idle, display="none"
-        ),
-        *(
-            [rx.moment(interval=LIVE_MS, on_change=SessionState.check_messages, display="none")]
-            if role in routes.MESSAGES_OF_ROLE
-            else []
-        ),
+        every(SessionState.check_every_ms, SessionState.check_idle),
+        *([every(LIVE_MS, SessionState.check_messages)] if role in routes.MESSAGES_OF_ROLE else []),
         min_height="100vh",
         background="var(--gray-2)",
     )

@@ -114,7 +114,7 @@ class SessionState(rx.State):
         return None
 
     @rx.event
-    async def check_messages(self, _moment: str = ""):
+    async def check_messages(self):
         """Polled every two seconds by the patient's and provider's shells (never counts as
         activity): the unread count comes from the database, so a message sent through any
         worker shows up."""
@@ -131,7 +131,7 @@ class SessionState(rx.State):
         await (await self.get_state(BrandState))._show(practice)
 
     @rx.event
-    async def check_idle(self, _moment: str = ""):
+    async def check_idle(self):
         """Polled by the shell; never counts as activity."""
         check = await run_service(self, sessions.check_session, session_token(self))
         if check.principal is None:

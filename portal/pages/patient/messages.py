@@ -18,6 +18,7 @@ from portal.backend.views import MessagingContext, ThreadLine, ThreadView
 from portal.components.cards import section
 from portal.components.feedback import empty_state, error_alert, notice
 from portal.components.forms import record_id, select_field
+from portal.components.interval import every
 from portal.components.messages import (
     FILES_REFUSED,
     character_counter,
@@ -115,7 +116,7 @@ class ThreadState(Screen):
             self.thread, self.missing = None, True
 
     @rx.event
-    async def check(self, _moment: str = ""):
+    async def check(self):
         """Polled every two seconds (not activity): re-read only when the thread changed."""
         principal = await watching(self, Role.PATIENT)
         if principal is None or self.thread is None:
@@ -335,7 +336,7 @@ def thread_page() -> rx.Component:
                 ),
                 message_list(thread.messages),
                 section("Reply", reply_form(), heading_id="reply"),
-                rx.moment(interval=LIVE_MS, on_change=ThreadState.check, display="none"),
+                every(LIVE_MS, ThreadState.check),
                 spacing="4",
                 width="100%",
             ),

@@ -13,6 +13,7 @@ from portal.backend.views import ThreadLine, ThreadView
 from portal.components.cards import detail_row, section
 from portal.components.feedback import empty_state, error_alert, notice
 from portal.components.forms import select_field
+from portal.components.interval import every
 from portal.components.messages import character_counter, file_picker, message_list
 from portal.layout import LIVE_MS, loading, portal_page
 from portal.pages.provider.inbox_state import (
@@ -49,7 +50,7 @@ def inbox_page() -> rx.Component:
                 error_alert(InboxState.error, element_id="inbox-error"),
                 section("Filters", filters(), heading_id="filters"),
                 section("Threads", threads(), heading_id="threads"),
-                rx.moment(interval=LIVE_MS, on_change=InboxState.poll, display="none"),
+                every(LIVE_MS, InboxState.poll),
                 spacing="4",
                 width="100%",
             ),
@@ -235,7 +236,7 @@ def thread_page() -> rx.Component:
                 section("Messages", message_list(thread.messages), heading_id="messages"),
                 section("Reply", reply_form(), heading_id="reply"),
                 section("Assignment and status", handling(thread), heading_id="handling"),
-                rx.moment(interval=LIVE_MS, on_change=InboxThreadState.poll, display="none"),
+                every(LIVE_MS, InboxThreadState.poll),
                 spacing="4",
                 width="100%",
             ),

@@ -126,7 +126,7 @@ class InboxState(Screen):
         await self._refresh(principal)
 
     @rx.event
-    async def poll(self, _moment: str = ""):
+    async def poll(self):
         """Every two seconds: the page in view, queried again only when the teams' threads
         changed (the check reads no PHI, so idle polls add nothing to the audit log)."""
         principal = await watching(self, Role.PROVIDER)
@@ -172,7 +172,7 @@ class InboxThreadState(Screen):
             self.thread, self.missing = None, True
 
     @rx.event
-    async def poll(self, _moment: str = ""):
+    async def poll(self):
         """Every two seconds: re-read the thread only when its version changed, so a patient's
         new message shows (and is marked read) within two seconds."""
         principal = await watching(self, Role.PROVIDER)
