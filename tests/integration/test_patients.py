@@ -166,6 +166,18 @@ def test_nothing_typed_and_nothing_ticked_lists_nobody_and_reads_nothing(practic
 # --- filters and the bounded list -----------------------------------------------------------
 
 
+def lipid_panel(practice, patient_id, reviewed_at=None) -> models.MedicalRecord:
+    """A lab result; waiting for review unless `reviewed_at`."""
+    return models.MedicalRecord(
+        tenant_id=practice.tenant_id,
+        patient_id=patient_id,
+        kind=models.RecordKind.LAB_RESULT,
+        title="Lipid panel",
+        content={},
+        reviewed_at=reviewed_at,
+    )
+
+
 def test_filters_keep_patients_with_a_visit_an_unread_message_or_results_to_review(practice):
     newcomer = add_patient(practice, "Nina", "Newcomer", BORN)
     with uow(practice) as work:  # Bob's visit is today: move it to next week
@@ -174,27 +186,9 @@ def test_filters_keep_patients_with_a_visit_an_unread_message_or_results_to_revi
             .where(models.Appointment.id == practice.appointment_b)
             .values(starts_at=utcnow() + timedelta(days=7))
         )
-        for patient_id, reviewed in ((practice.patient_a.id, None), (newcomer, None)):
-            work.session.add(
-                models.MedicalRecord(
-                    tenant_id=practice.tenant_id,
-                    patient_id=patient_id,
-                    kind=models.RecordKind.LAB_RESULT,
-                    title="Lipid panel",
-                    content={},
-                    reviewed_at=reviewed,
-                )
-            )
-        work.session.add(
-            models.MedicalRecord(
-                tenant_id=practice.tenant_id,
-                patient_id=practice.patient_b.id,
-                kind=models.RecordKind.LAB_RESULT,
-                title="Lipid panel",
-                content={},
-                reviewed_at=utcnow(),
-            )
-        )
+        for patient_id in (practice.patient_a.id, newcomer):
+            work.session.add(lipid_panel(practice, patient_id))
+        work.session.add(lipid_panel(practice, practice.patient_b.id, reviewed_at=utcnow()))
         work.session.execute(  # the team has read Bob's question
             update(models.Message)
             .where(models.Message.conversation_id == practice.conversation_b)
@@ -231,15 +225,7 @@ def test_results_to_review_count_only_for_patients_the_provider_reads_normally(p
         work.session.add(cleo)
         index_patient(work, cleo)
         for patient_id in (cleo.id, practice.patient_a.id):
-            work.session.add(
-                models.MedicalRecord(
-                    tenant_id=practice.tenant_id,
-                    patient_id=patient_id,
-                    kind=models.RecordKind.LAB_RESULT,
-                    title="Lipid panel",
-                    content={},
-                )
-            )
+            work.session.add(lipid_panel(practice, patient_id))
         work.commit()
     a = practice.patient_a.full_name
     listed = search(practice, "1970-01-02")

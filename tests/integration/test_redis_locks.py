@@ -22,12 +22,12 @@ REDIS_URL = os.environ.get("TEST_LOCKS_REDIS_URL", "redis://127.0.0.1:6379/3")
 CANCEL_POINTS = range(0, 40)
 
 
-async def cancelled_events(manager: StateManagerRedis) -> list[tuple[int, float]]:
-    """Cancel one event per cancel point, each on a tab of its own; return, for each, how long
-    the tab's next event then waited for the lock."""
-    waits = []
+async def cancel_at_every_point(manager: StateManagerRedis, tab: str, then) -> list[tuple]:
+    """Cancel one event per cancel point, each on a tab of its own; after each, what
+    `then(token)` finds."""
+    found = []
     for turns in CANCEL_POINTS:
-        token = BaseStateToken(ident=f"tab-{turns}", cls=rx.State)
+        token = BaseStateToken(ident=f"{tab}-{turns}", cls=rx.State)
 
         async def event(token=token):
             async with manager.modify_state(token):
@@ -39,30 +39,25 @@ async def cancelled_events(manager: StateManagerRedis) -> list[tuple[int, float]
         running.cancel()
         with pytest.raises(asyncio.CancelledError):
             await running
+        found.append((turns, await then(token)))
+    return found
+
+
+async def next_event_waits(manager: StateManagerRedis) -> list[tuple]:
+    async def wait_of_the_next_event(token) -> float:
         started = time.monotonic()
         async with manager.modify_state(token):
-            waits.append((turns, time.monotonic() - started))
-    return waits
+            return time.monotonic() - started
+
+    return await cancel_at_every_point(manager, "safe", wait_of_the_next_event)
 
 
-async def locks_left_by_cancelled_events(manager: StateManagerRedis) -> int:
-    left = 0
-    for turns in CANCEL_POINTS:
-        token = BaseStateToken(ident=f"plain-{turns}", cls=rx.State)
-
-        async def event(token=token):
-            async with manager.modify_state(token):
-                await asyncio.sleep(0.05)
-
-        running = asyncio.create_task(event())
-        for _ in range(turns):
-            await asyncio.sleep(0)
-        running.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await running
+async def locks_left_held(manager: StateManagerRedis) -> int:
+    async def still_locked(token) -> int:
         await asyncio.sleep(0.02)
-        left += await manager.redis.exists(f"plain-{turns}_lock")
-    return left
+        return await manager.redis.exists(f"{token.ident}_lock")
+
+    return sum(held for _, held in await cancel_at_every_point(manager, "plain", still_locked))
 
 
 def in_fresh_redis(check):
@@ -79,7 +74,7 @@ def in_fresh_redis(check):
 
 
 def test_a_cancelled_event_gives_the_tab_its_lock_back():
-    waits = in_fresh_redis(lambda redis: cancelled_events(CancelSafeStateManagerRedis(redis=redis)))
+    waits = in_fresh_redis(lambda redis: next_event_waits(CancelSafeStateManagerRedis(redis=redis)))
     slow = [(turns, round(wait, 2)) for turns, wait in waits if wait > 1]
     assert not slow, f"the next event waited for a lock left by a cancelled one: {slow}"
 
@@ -87,9 +82,7 @@ def test_a_cancelled_event_gives_the_tab_its_lock_back():
 def test_reflex_alone_still_leaves_the_lock_held():
     """Why the cancel-safe manager exists. When this fails, Reflex gives the lock back itself
     and portal/state/redis_locks.py can go."""
-    left = in_fresh_redis(
-        lambda redis: locks_left_by_cancelled_events(StateManagerRedis(redis=redis))
-    )
+    left = in_fresh_redis(lambda redis: locks_left_held(StateManagerRedis(redis=redis)))
     assert left > 0
 
 
