@@ -17,6 +17,7 @@ from portal import routes
 from portal.backend.demo import DEMO_PASSWORD
 from portal.backend.security.tokens import SESSION_COOKIE
 from tests.e2e.test_accessibility import PATIENT, ROUTES, query_strings, settled
+from tests.e2e.test_booking import week_label
 
 PHONE_PATIENT = "olivia.davis@example.com"
 PAGES = [route for route, role in ROUTES.items() if role in ("patient", None)]
@@ -138,6 +139,7 @@ def test_a_patient_signs_in_books_writes_and_reads_a_result_on_a_phone(new_conte
     for _ in range(5):  # clear of the demo's bookings and of the keyboard test's
         later.tap()
         expect(page.get_by_role("status", name="Loading")).to_have_count(0)
+    expect(page.get_by_text(f"for the week from {week_label(35)}")).to_be_visible()
     times = page.get_by_role("region", name="Choose a day and time")
     expect(times.get_by_role("button", name=re.compile(" with ")).first).to_be_visible()
     assert_no_sideways_scroll(page, "booking: times")
