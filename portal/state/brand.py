@@ -17,9 +17,11 @@ class BrandState(rx.State):
     logo_url: str = ""
     logo_alt: str = ""
 
-    async def _show(self, practice_id: uuid.UUID | None) -> None:
-        """The brand of the practice `practice_id`, or of the portal's practice for a
-        signed-out visitor."""
-        shown = await run_service(self, branding.brand, practice_id)
-        self.theme_css, self.logo_url = shown.theme_css, shown.logo_url
-        self.logo_alt = f"{shown.practice} logo" if shown.practice else ""
+
+async def show_brand(state: rx.State, practice_id: uuid.UUID | None) -> None:
+    """The brand of the practice `practice_id`, or of the portal's practice for a signed-out
+    visitor."""
+    brand = await state.get_state(BrandState)
+    shown = await run_service(state, branding.brand, practice_id)
+    brand.theme_css, brand.logo_url = shown.theme_css, shown.logo_url
+    brand.logo_alt = f"{shown.practice} logo" if shown.practice else ""

@@ -33,7 +33,7 @@ from portal.backend.security.principal import NotFound, Principal, Role
 from portal.backend.security.tokens import SESSION_COOKIE
 from portal.backend.services import messaging, notifications, onboarding, session_tickets, sessions
 from portal.state.base import clear_screens, run_service
-from portal.state.brand import BrandState
+from portal.state.brand import show_brand
 
 WARNING_SECONDS = 120
 
@@ -108,7 +108,7 @@ class SessionState(rx.State):
         if principal.role != Role(role):
             return rx.redirect(routes.home_of(principal.role), replace=True)
         self.warning_open = False
-        await (await self.get_state(BrandState))._show(principal.tenant_id)
+        await show_brand(self, principal.tenant_id)
         unread = await run_service(self, notifications.unread_counts, principal)
         self.unread_notifications, self.unread_messages = unread.notifications, unread.messages
         return None
@@ -128,7 +128,7 @@ class SessionState(rx.State):
         the signed-in person's practice's, or the portal's."""
         await clear_screens(self, keep=screen)
         practice = self._principal.tenant_id if self._principal is not None else None
-        await (await self.get_state(BrandState))._show(practice)
+        await show_brand(self, practice)
 
     @rx.event
     async def check_idle(self):

@@ -242,6 +242,40 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
         return fixture
 
 
+def add_clinician(
+    practice: Practice, name: str, start: time, end: time, credentials: str | None = None
+) -> uuid.UUID:
+    """Another clinician of the patients' care team, in clinic from `start` to `end` every day."""
+    with practice.database.unit_of_work() as work:
+        clinician = models.Provider(
+            tenant_id=practice.tenant_id, display_name=name, credentials=credentials
+        )
+        work.session.add(clinician)
+        work.session.flush()
+        work.session.add(
+            models.CareTeamMember(
+                care_team_id=practice.care_team_id,
+                provider_id=clinician.id,
+                tenant_id=practice.tenant_id,
+            )
+        )
+        for weekday in range(7):
+            work.session.add(
+                models.AvailabilityRule(
+                    tenant_id=practice.tenant_id,
+                    provider_id=clinician.id,
+                    location_id=practice.location_id,
+                    weekday=weekday,
+                    start_time=start,
+                    end_time=end,
+                    time_zone="America/New_York",
+                    effective_from=date.today() - timedelta(days=30),
+                )
+            )
+        work.commit()
+        return clinician.id
+
+
 def mailed_links(practice: Practice, template_id: str, to: str) -> list[str]:
     """The links of the `template_id` emails queued for `to`, oldest first."""
     with practice.database.unit_of_work() as uow:

@@ -13,12 +13,12 @@ import pytest
 from reflex.state import State
 from reflex_base.utils import format
 
-from portal.backend import models
 from portal.backend.models.base import utcnow
 from portal.backend.services import clinic_schedule, scheduling
 from portal.pages.patient import booking
 from portal.pages.provider import time_choices
 from portal.pages.provider.schedule_state import BookingState as StaffBookingState
+from tests.integration.factories import add_clinician
 from tests.loop import run
 
 UPDATE_GOAL = 20_000  # bytes of the update's JSON, as the load harness counts them
@@ -34,35 +34,6 @@ def uow(practice):
 
 def days_ahead(days: int) -> date:
     return (utcnow().astimezone(ZONE) + timedelta(days=days)).date()
-
-
-def add_clinician(practice, name: str, start: time, end: time) -> None:
-    """Another clinician of the patients' care team, in clinic from `start` to `end` every day."""
-    with uow(practice) as work:
-        clinician = models.Provider(tenant_id=practice.tenant_id, display_name=name)
-        work.session.add(clinician)
-        work.session.flush()
-        work.session.add(
-            models.CareTeamMember(
-                care_team_id=practice.care_team_id,
-                provider_id=clinician.id,
-                tenant_id=practice.tenant_id,
-            )
-        )
-        for weekday in range(7):
-            work.session.add(
-                models.AvailabilityRule(
-                    tenant_id=practice.tenant_id,
-                    provider_id=clinician.id,
-                    location_id=practice.location_id,
-                    weekday=weekday,
-                    start_time=start,
-                    end_time=end,
-                    time_zone="America/New_York",
-                    effective_from=date.today() - timedelta(days=30),
-                )
-            )
-        work.commit()
 
 
 def in_one_service_call(practice):

@@ -17,6 +17,7 @@ from portal.backend.models.base import utcnow
 from portal.backend.security.principal import NotFound, PermissionDenied, Principal, Role
 from portal.backend.services import scheduling
 from portal.backend.services.scheduling import BookingRefused, SlotTaken
+from tests.integration.factories import add_clinician
 
 ZONE = ZoneInfo("America/New_York")
 
@@ -459,33 +460,7 @@ def test_fifty_patients_racing_for_one_time_get_one_booking(practice, database):
 
 
 def test_anyone_on_the_care_team_offers_each_time_once(practice):
-    with uow(practice) as work:
-        second = models.Provider(
-            tenant_id=practice.tenant_id, display_name="Dr. Second", credentials="DO"
-        )
-        work.session.add(second)
-        work.session.flush()
-        work.session.add(
-            models.CareTeamMember(
-                care_team_id=practice.care_team_id,
-                provider_id=second.id,
-                tenant_id=practice.tenant_id,
-            )
-        )
-        for weekday in range(7):
-            work.session.add(
-                models.AvailabilityRule(
-                    tenant_id=practice.tenant_id,
-                    provider_id=second.id,
-                    location_id=practice.location_id,
-                    weekday=weekday,
-                    start_time=time(8, 0),
-                    end_time=time(10, 0),
-                    time_zone="America/New_York",
-                    effective_from=days_ahead(-1),
-                )
-            )
-        work.commit()
+    add_clinician(practice, "Dr. Second", time(8, 0), time(10, 0), credentials="DO")
     (day,) = scheduling.find_times(
         practice.principal("patient_a"),
         practice.appointment_type_id,

@@ -13,7 +13,7 @@ from portal.backend.services.practice_settings import RECORD_KINDS, SettingsInva
 from portal.backend.views import PracticeSettings
 from portal.components.forms import text_of
 from portal.state.base import Screen, run_service, screen_state
-from portal.state.brand import BrandState
+from portal.state.brand import show_brand
 from portal.state.session import signed_in
 
 FIELD_LABELS = {
@@ -83,7 +83,7 @@ class PracticeSettingsState(Screen):
             else "Nothing changed."
         )
         if "brand_colour" in changed:
-            await (await self.get_state(BrandState))._show(principal.tenant_id)
+            await show_brand(self, principal.tenant_id)
 
     @rx.event
     async def upload_logo(self, files: list[rx.UploadFile]):
@@ -97,7 +97,7 @@ class PracticeSettingsState(Screen):
             self.errors, self.message = {"logo": str(refusal)}, ""
             return None
         self.errors, self.message = {}, "The logo is saved; every page shows it now."
-        await (await self.get_state(BrandState))._show(principal.tenant_id)
+        await show_brand(self, principal.tenant_id)
         return None
 
     @rx.event
@@ -112,5 +112,5 @@ class PracticeSettingsState(Screen):
         await run_service(self, branding.remove_logo, principal)
         self.logo_url, self.errors = "", {}
         self.message = "The logo is removed; pages show the portal's own mark."
-        await (await self.get_state(BrandState))._show(principal.tenant_id)
+        await show_brand(self, principal.tenant_id)
         return None

@@ -62,11 +62,13 @@ class MessagesTab(Screen):
 @screen_state
 class RecordsTab(Screen):
     home: RecordsHome | None = None
-    empty: bool = False
+
+    @rx.var
+    def empty(self) -> bool:
+        return self.home is not None and not any(section.count for section in self.home.sections)
 
     async def _open(self, principal: Principal, patient_id: uuid.UUID) -> None:
         self.home = await run_service(self, records.records_home, principal, patient_id)
-        self.empty = not any(section.count for section in self.home.sections)
 
 
 @screen_state
