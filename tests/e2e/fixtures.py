@@ -69,6 +69,8 @@ STATE_GUARD = {
     "REDIS_URL": os.environ.get("TEST_STATE_REDIS_URL", "redis://127.0.0.1:6379/5"),
     "REFLEX_PERF_MODE": "raise",
     "REFLEX_STATE_SIZE_LIMIT": str(STATE_SIZE_LIMIT_KB),
+    # Every event stores its states, for the guard to read (a lease would keep them in memory).
+    "REFLEX_OPLOCK_ENABLED": "false",
 }
 # Reflex stores one key per state of a client: `<client token>_<state's full name>`.
 STATE_KEY = re.compile(rb"^(?P<client>[^_]+)_(?P<state>reflex___state____state[\w.]*)$")
