@@ -16,9 +16,10 @@ except ConfigError as error:
     sys.exit(2)
 
 # With several workers (state in Redis), a worker keeps the tabs it serves in memory between
-# their events, holding each tab's Redis lock for up to half the lock's expiry (Reflex's
+# their events, holding each tab's Redis lock for half the lock's expiry, 15 s (Reflex's
 # opportunistic locks): an event then neither fetches nor stores its states in Redis, and
-# another worker's claim on the tab ends the lease at once. It halved the load harness's median.
+# another worker's claim on the tab ends the lease at once. It more than halved the load
+# harness's median (docs/performance.md).
 os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
 
 config = rx.Config(
@@ -33,6 +34,7 @@ config = rx.Config(
     redis_url=portal_settings.redis_url,
     # A tab's state lives no longer than a signed-in session may sit idle.
     redis_token_expiration=portal_settings.idle_timeout_minutes * 60,
+    redis_lock_expiration=30_000,
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
         FewerScripts(),
