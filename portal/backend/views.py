@@ -89,6 +89,8 @@ class TimeSearch:
     # When the range has no free time: the first day that has some, if any.
     next_free_date: str = ""
     next_free_day: str = ""
+    # For a search from the earliest time the patient may book: the first free time.
+    first_free: SlotChoice | None = None
 
 
 @dataclass(frozen=True)

@@ -520,6 +520,31 @@ def test_first_available_looks_past_booked_days(practice):
     )
 
 
+@pytest.mark.parametrize("booked_up", [False, True], ids=["free this week", "booked up"])
+def test_a_search_from_today_gives_the_first_free_time_as_first_available_does(practice, booked_up):
+    if booked_up:
+        with uow(practice) as work:
+            work.session.add(
+                models.AvailabilityException(
+                    tenant_id=practice.tenant_id,
+                    provider_id=practice.provider.id,
+                    kind=models.ExceptionKind.TIME_OFF,
+                    starts_at=utcnow(),
+                    ends_at=at(days_ahead(20), 11),
+                )
+            )
+            work.commit()
+    patient, kind = practice.principal("patient_a"), practice.appointment_type_id
+    first = scheduling.first_available(patient, kind, uow=uow(practice))
+    today = scheduling.practice_today(patient, uow=uow(practice))
+    search = scheduling.find_times(patient, kind, None, today, uow=uow(practice))
+    assert first is not None
+    assert search.first_free == first
+    assert bool(search.days) is not booked_up
+    later = scheduling.find_times(patient, kind, None, today + timedelta(days=7), uow=uow(practice))
+    assert later.first_free is None  # not known from a later week alone
+
+
 def test_a_time_without_a_zone_is_refused_in_words(practice):
     with pytest.raises(BookingRefused, match="not one we offer"):
         scheduling.hold_time(

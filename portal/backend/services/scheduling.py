@@ -150,7 +150,8 @@ def find_times(
     uow: UnitOfWork,
 ) -> TimeSearch:
     """Free times from `first_day` for `days` days (in the practice's zone), with one provider
-    or any of the patient's care team."""
+    or any of the patient's care team. A search that starts at the earliest time the patient
+    may book also gives the first free time, as `first_available` would."""
     require_role(principal, Role.PATIENT)
     days = max(1, min(days, MAX_SEARCH_DAYS))
     with uow:
@@ -179,8 +180,10 @@ def find_times(
                 first_free.setdefault(slot.starts_at, slot)
             slots = list(first_free.values())
         result = slot_days(uow, slots, providers, zone)
+        from_earliest = start <= earliest
         if slots or end >= latest:
-            return TimeSearch(days=result)
+            first = _choice_of(uow, slots[0], providers, zone) if slots and from_earliest else None
+            return TimeSearch(days=result, first_free=first)
         later = _first_free(
             uow,
             principal.tenant_id,
@@ -198,6 +201,7 @@ def find_times(
             days=result,
             next_free_date=local.date().isoformat(),
             next_free_day=local_day(later.starts_at, zone),
+            first_free=_choice_of(uow, later, providers, zone) if from_earliest else None,
         )
 
 
@@ -219,9 +223,7 @@ def first_available(
         slot = _first_free(uow, principal.tenant_id, kind, providers, earliest, latest, patient.id)
         if slot is None:
             return None
-        zone = practice_zone(uow, principal)
-        places = _location_names(uow, principal.tenant_id)
-        return _choice(slot, {p.id: p for p in providers}, places, zone)
+        return _choice_of(uow, slot, providers, practice_zone(uow, principal))
 
 
 def hold_time(
@@ -1294,6 +1296,11 @@ def _location_names(uow: UnitOfWork, tenant_id: uuid.UUID) -> dict[uuid.UUID | N
         select(Location.id, Location.name).where(Location.tenant_id == tenant_id)
     ).all()
     return {None: "", **dict(rows)}
+
+
+def _choice_of(uow: UnitOfWork, slot: Slot, providers: list[Provider], zone: str) -> SlotChoice:
+    places = _location_names(uow, providers[0].tenant_id)
+    return _choice(slot, {p.id: p for p in providers}, places, zone)
 
 
 def _choice(

@@ -23,6 +23,7 @@ from portal.backend.views import (
     HeldTime,
     ProviderOption,
     SlotChoice,
+    TimeSearch,
     VisitOption,
 )
 from portal.components.cards import calendar_link, detail_row, section
@@ -106,20 +107,8 @@ class BookingState(Screen):
         if provider_id != ANY and provider_id not in [p.id for p in self.options.providers]:
             return
         self.provider_id, self.error = provider_id, ""
-        principal = await signed_in(self, Role.PATIENT)
-        if principal is None:
-            return
-        try:
-            self.first_free = await run_service(
-                self,
-                scheduling.first_available,
-                principal,
-                uuid.UUID(self.visit_type_id),
-                None if provider_id == ANY else uuid.UUID(provider_id),
-            )
-        except (BookingRefused, NotFound):
-            self.first_free = None
-        await self._show_times(self._practice_today())
+        found = await self._show_times(self._practice_today())
+        self.first_free = found.first_free if found else None
 
     @rx.event
     async def go_to_step(self, step: str):
@@ -150,10 +139,10 @@ class BookingState(Screen):
     def _practice_today(self) -> date:
         return date.fromisoformat(self._today)
 
-    async def _show_times(self, first_day: date) -> None:
+    async def _show_times(self, first_day: date) -> TimeSearch | None:
         principal = await signed_in(self, Role.PATIENT)
         if principal is None:
-            return
+            return None
         self.step, self.first_day, self.searching = "time", first_day.isoformat(), True
         self.week_label = f"{first_day:%A} {first_day.day} {first_day:%B %Y}"
         try:
@@ -168,9 +157,10 @@ class BookingState(Screen):
             )
             self.search = free_week(found)
         except (BookingRefused, NotFound) as refused:
-            self.search = None
+            found, self.search = None, None
             self.error = str(refused) or "That choice is not available. Please start again."
         self.searching = False
+        return found
 
     @rx.event
     async def choose_time(self, provider_id: str, starts_at: str):
