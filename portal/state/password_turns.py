@@ -3,9 +3,11 @@
 Hashing or verifying a password (argon2id) takes about 50-70 ms of a core. Each worker runs
 them on one thread of its own, but several workers could still give every core to a burst of
 sign-ins and starve everyone else's requests. So a check first takes one of the machine's
-turns: a lock file, held only while it runs (the kernel lets go of it if the worker dies). Half
-the cores get turns, at least one. A sign-in that cannot get a turn in time is told to try again
-shortly, rather than waiting until its tab's state lock gives out.
+turns: a lock file, held while it runs (the kernel lets go of it if the worker dies). Half
+the cores get turns, at least one. After its check a turn rests, still held, for as long again
+as the check took, so the turns' cores hash at most half the time: a storm of sign-ins leaves
+the rest of the machine to the people already signed in. A sign-in that cannot get a turn in
+time is told to try again shortly, rather than waiting until its tab's state lock gives out.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import fcntl
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,15 +38,17 @@ def password_turn(deadline: float, turns: int = TURNS) -> Iterator[None]:
     `time.monotonic()` value), then raises `PasswordsBusy`."""
     TURNS_DIR.mkdir(mode=0o700, exist_ok=True)
     files = [os.open(TURNS_DIR / f"turn-{n}", os.O_RDWR | os.O_CREAT, 0o600) for n in range(turns)]
+    held = None
     try:
         held = _take_one(files, deadline)
-        try:
-            yield
-        finally:
-            fcntl.flock(held, fcntl.LOCK_UN)
+        started = time.monotonic()
+        yield
     finally:
         for descriptor in files:
-            os.close(descriptor)
+            if descriptor != held:
+                os.close(descriptor)
+        if held is not None:
+            _give_back_after(held, time.monotonic() - started)
 
 
 def _take_one(files: list[int], deadline: float) -> int:
@@ -57,3 +62,9 @@ def _take_one(files: list[int], deadline: float) -> int:
         if time.monotonic() >= deadline:
             raise PasswordsBusy
         time.sleep(POLL_SECONDS)
+
+
+def _give_back_after(held: int, seconds: float) -> None:
+    rest = threading.Timer(seconds, os.close, (held,))  # closing the file lets go of its lock
+    rest.daemon = True
+    rest.start()

@@ -73,3 +73,15 @@ def test_turns_are_files_only_this_user_can_open(tmp_path, monkeypatch):
         pass
     assert (Path(tmp_path / "turns").stat().st_mode & 0o777) == 0o700
     assert sorted(p.name for p in (tmp_path / "turns").iterdir()) == ["turn-0", "turn-1"]
+
+
+def test_a_turn_rests_after_its_check_for_as_long_as_the_check_took(tmp_path, monkeypatch):
+    monkeypatch.setattr(password_turns, "TURNS_DIR", tmp_path)
+    with password_turn(time.monotonic() + 1, turns=1):
+        time.sleep(0.3)
+    checked = time.monotonic()
+    with pytest.raises(PasswordsBusy), password_turn(time.monotonic() + 0.1, turns=1):
+        pass
+    with password_turn(time.monotonic() + 2, turns=1):
+        rested = time.monotonic() - checked
+    assert 0.28 <= rested < 0.8
