@@ -11,7 +11,7 @@ from portal import routes
 from portal.backend.security.principal import Role
 from portal.components.interval import every
 from portal.state.brand import BrandState
-from portal.state.session import SessionState
+from portal.state.session import PAGE_LOADERS, SessionState
 
 PRODUCT = "Patient portal"
 SHELL_TITLES = {Role.PATIENT: "My health", Role.PROVIDER: "Provider", Role.ADMIN: "Admin"}
@@ -32,8 +32,9 @@ def portal_page(
     role: Role | None,
     on_load: rx.EventHandler | None = None,
 ) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
-    """Register a page. For a role, the guard runs before the page's own loader, and the page
-    is wrapped in that role's shell; the loader still authorizes by itself."""
+    """Register a page. The guard runs the page's own loader in its event (for a role, once
+    the visitor has it), and the page is wrapped in that role's shell; the loader still
+    authorizes by itself."""
 
     def decorator(render: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         # The page keeps the module of the function it wraps: Reflex compiles a page's
@@ -45,15 +46,16 @@ def portal_page(
             return shell(role, route, body) if role else public_shell(body)
 
         screen = on_load.state_full_name if on_load is not None else ""
+        if on_load is not None:
+            PAGE_LOADERS[screen] = on_load
         guard = SessionState.enter(role.value, screen) if role else SessionState.show(screen)
-        loaders = [guard] if on_load is None else [guard, on_load]
         ROLE_OF_ROUTE[route] = role
         PAGES.append(
             {
                 "component": page,
                 "route": route,
                 "title": f"{title} · {PRODUCT}",
-                "on_load": loaders,
+                "on_load": guard,
             }
         )
         return page

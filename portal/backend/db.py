@@ -67,12 +67,18 @@ class Repository(Generic[Row]):
 
 
 class UnitOfWork:
-    """One transaction. Rolls back unless `commit()` was called inside the `with` block."""
+    """One transaction. Rolls back unless `commit()` was called inside the `with` block. A
+    service that calls others with its own unit of work shares it: the inner `with` blocks
+    neither open nor close anything."""
 
     def __init__(self, database: Database):
         self._database = database
+        self._depth = 0
 
     def __enter__(self) -> UnitOfWork:
+        self._depth += 1
+        if self._depth > 1:
+            return self
         self.session = Session(self._database.engine, expire_on_commit=False)
         self.session.info[KEYRING] = self._database.keyring
         self.keyring = self._database.keyring
@@ -94,7 +100,9 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.session.close()  # rolls back whatever was not committed
+        self._depth -= 1
+        if self._depth == 0:
+            self.session.close()  # rolls back whatever was not committed
 
     def commit(self) -> None:
         self.session.commit()

@@ -9,6 +9,7 @@ import uuid
 import reflex as rx
 
 from portal.backend.services import branding
+from portal.backend.services.branding import Brand
 from portal.state.base import run_service
 
 
@@ -21,7 +22,10 @@ class BrandState(rx.State):
 async def show_brand(state: rx.State, practice_id: uuid.UUID | None) -> None:
     """The brand of the practice `practice_id`, or of the portal's practice for a signed-out
     visitor."""
+    await set_brand(state, await run_service(state, branding.brand, practice_id))
+
+
+async def set_brand(state: rx.State, shown: Brand) -> None:
     brand = await state.get_state(BrandState)
-    shown = await run_service(state, branding.brand, practice_id)
     brand.theme_css, brand.logo_url = shown.theme_css, shown.logo_url
     brand.logo_alt = f"{shown.practice} logo" if shown.practice else ""

@@ -20,6 +20,7 @@ cookie cleared and reloads the tab with a fresh Reflex token.
 
 from __future__ import annotations
 
+import inspect
 import json
 import uuid
 
@@ -31,11 +32,23 @@ from portal import routes
 from portal.backend.api import session_cookie
 from portal.backend.security.principal import NotFound, Principal, Role
 from portal.backend.security.tokens import SESSION_COOKIE
-from portal.backend.services import messaging, notifications, onboarding, session_tickets, sessions
+from portal.backend.services import (
+    messaging,
+    notifications,
+    onboarding,
+    page_entry,
+    session_tickets,
+    sessions,
+)
 from portal.state.base import clear_screens, run_service
-from portal.state.brand import show_brand
+from portal.state.brand import set_brand, show_brand
 
 WARNING_SECONDS = 120
+
+# Each page's own loader, by its state's full name (filled in by `portal_page`). The guard runs
+# it in the guard's own event once the visitor may see the page: a page load is then one event
+# fewer, and the loader finds the session already checked in this event.
+PAGE_LOADERS: dict[str, rx.EventHandler] = {}
 
 
 def post_navigation(path: str, **fields: str) -> str:
@@ -79,12 +92,16 @@ class SessionState(rx.State):
     _checked_in_event: str = ""
 
     async def _resolve(self) -> Principal | None:
-        self._principal = await run_service(self, sessions.resolve_session, session_token(self))
+        return self._found(await run_service(self, sessions.resolve_session, session_token(self)))
+
+    def _found(self, principal: Principal | None) -> Principal | None:
+        """The session's principal as checked in this browser event (None: no live session)."""
+        self._principal = principal
         self._checked_in_event = browser_event()
-        self.role = self._principal.role.value if self._principal else ""
-        if self._principal is not None:
-            self._screens_session_id = self._principal.session_id
-        return self._principal
+        self.role = principal.role.value if principal else ""
+        if principal is not None:
+            self._screens_session_id = principal.session_id
+        return principal
 
     async def _reconnected(self) -> None:
         """Before a (re)connecting tab is sent its whole state: screens filled in a session
@@ -100,18 +117,19 @@ class SessionState(rx.State):
     @rx.event
     async def enter(self, role: str, screen: str = ""):
         """The guard of every signed-in page: only the matching role gets in, the views of
-        every other screen are cleared, and the practice's brand is set."""
+        every other screen are cleared, the practice's brand is set, and the page loads."""
         await clear_screens(self, keep=screen)
-        principal = await self._resolve()
+        entry = await run_service(self, page_entry.enter_page, session_token(self))
+        principal = self._found(entry.principal)
         if principal is None:
             return rx.redirect(routes.SIGN_IN, replace=True)
         if principal.role != Role(role):
             return rx.redirect(routes.home_of(principal.role), replace=True)
         self.warning_open = False
-        await show_brand(self, principal.tenant_id)
-        unread = await run_service(self, notifications.unread_counts, principal)
-        self.unread_notifications, self.unread_messages = unread.notifications, unread.messages
-        return None
+        await set_brand(self, entry.brand)
+        self.unread_notifications = entry.unread.notifications
+        self.unread_messages = entry.unread.messages
+        return await self._load_page(screen)
 
     @rx.event
     async def check_messages(self):
@@ -129,6 +147,14 @@ class SessionState(rx.State):
         await clear_screens(self, keep=screen)
         practice = self._principal.tenant_id if self._principal is not None else None
         await show_brand(self, practice)
+        return await self._load_page(screen)
+
+    async def _load_page(self, screen: str):
+        loader = PAGE_LOADERS.get(screen)
+        if loader is None:
+            return None
+        loaded = loader.fn(await self.get_state(loader.state))
+        return await loaded if inspect.isawaitable(loaded) else loaded
 
     @rx.event
     async def check_idle(self):

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 
 from portal.backend import clock, models
 from portal.backend.security.principal import NotFound
-from portal.backend.services import sessions
+from portal.backend.services import branding, notifications, page_entry, sessions
 
 
 def open_for(practice, who: str, device: str = "Firefox on Linux") -> sessions.SignedIn:
@@ -74,6 +74,43 @@ def test_checking_a_session_is_one_query_that_names_the_whole_principal(practice
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len([s for s in reads if "data_keys" not in s]) == 1
     assert "users.email" not in reads[-1]
+
+
+def test_entering_a_page_checks_the_session_and_reads_the_shell(practice):
+    """Every page's guard, in one call: the session (as activity), the practice's brand and
+    the unread counts."""
+    signed = open_for(practice, "patient_a")
+    clock.travel(timedelta(minutes=10))
+    entry = page_entry.enter_page(signed.token, uow=practice.database.unit_of_work())
+    assert entry.principal == signed.principal
+    assert entry.brand == branding.brand(practice.tenant_id, uow=practice.database.unit_of_work())
+    assert entry.unread == notifications.unread_counts(
+        signed.principal, uow=practice.database.unit_of_work()
+    )
+    clock.travel(timedelta(minutes=14))
+    assert resolve(practice, signed.token) == signed.principal  # the entry was activity
+    assert page_entry.enter_page("not-a-token", uow=practice.database.unit_of_work()) == (
+        page_entry.PageEntry(None)
+    )
+
+
+def test_a_service_called_inside_another_shares_its_unit_of_work(practice):
+    """The inner service's work stands or falls with the outer one's commit."""
+    uow = practice.database.unit_of_work()
+    with uow:
+        outer = uow.session
+        dropped = open_for_in(uow, practice, "patient_a")
+        assert uow.session is outer
+    with uow:
+        kept = open_for_in(uow, practice, "patient_a")
+        uow.commit()
+    assert resolve(practice, dropped.token) is None
+    assert resolve(practice, kept.token) == kept.principal
+
+
+def open_for_in(uow, practice, who: str) -> sessions.SignedIn:
+    with uow:
+        return sessions.open_session(uow, uow.session.get(models.User, practice.user_ids[who]))
 
 
 def test_the_practice_chooses_the_idle_limit(practice):
