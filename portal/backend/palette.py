@@ -13,6 +13,7 @@ high-contrast buttons and text. The alpha steps are the same tints as transparen
 
 from __future__ import annotations
 
+import functools
 import re
 
 HEX = re.compile(r"#[0-9a-f]{6}")
@@ -58,6 +59,7 @@ def checked_colour(text: str) -> str:
     return colour
 
 
+@functools.lru_cache(maxsize=64)  # every page's guard asks for its practice's
 def theme_css(colour: str) -> str:
     """The style sheet that makes `colour` (a checked "#rrggbb") the accent; "" for none."""
     if not colour:

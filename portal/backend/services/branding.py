@@ -14,7 +14,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from portal.backend.db import UnitOfWork
 from portal.backend.models import Practice
@@ -50,11 +50,11 @@ def brand(practice_id: uuid.UUID | None, *, uow: UnitOfWork) -> Brand:
     """The brand of the signed-in person's practice, or (signed out) the portal's practice:
     the first one, as the sign-in and public pages use."""
     with uow:
-        practice = uow.session.get(Practice, practice_id) if practice_id else None
+        practice = None
+        if practice_id:
+            practice = uow.session.exec(_BRAND_OF, params={"practice_id": practice_id}).first()
         if practice is None:
-            practice = (
-                uow.session.exec(select(Practice).order_by(Practice.created_at)).scalars().first()
-            )
+            practice = uow.session.exec(_FIRST_BRAND).first()
         if practice is None:
             return Brand(practice="", theme_css="", logo_url="")
         return Brand(
@@ -62,6 +62,12 @@ def brand(practice_id: uuid.UUID | None, *, uow: UnitOfWork) -> Brand:
             theme_css=theme_css(practice.brand_colour),
             logo_url=logo_url(practice),
         )
+
+
+# Read by every page's guard: the brand's columns only, in statements built once.
+_BRAND = select(Practice.id, Practice.name, Practice.brand_colour, Practice.logo_storage_key)
+_BRAND_OF = _BRAND.where(Practice.id == bindparam("practice_id"))
+_FIRST_BRAND = _BRAND.order_by(Practice.created_at).limit(1)
 
 
 def upload_logo(principal: Principal, data: bytes, *, uow: UnitOfWork) -> str:
@@ -126,7 +132,7 @@ def logo_file(practice_id: uuid.UUID, *, uow: UnitOfWork) -> tuple[bytes, str] |
         return uow.files.get(practice.logo_storage_key), practice.logo_content_type
 
 
-def logo_url(practice: Practice) -> str:
+def logo_url(practice: Practice | Row) -> str:
     """The logo's address, which changes with each new logo (so a cached one is never shown
     for the next); "" when there is none."""
     if practice.logo_storage_key is None:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 
 from portal.backend.db import UnitOfWork
 from portal.backend.models import (
@@ -269,24 +269,40 @@ def unread_messages(principal: Principal, *, uow: UnitOfWork) -> int:
     if principal.role == Role.ADMIN:
         return 0
     with uow:
-        return uow.session.exec(unread_messages_count(principal)).scalar_one()
+        query = UNREAD_MESSAGES[principal.role]
+        return uow.session.exec(query, params=unread_parameters(principal)).scalar_one()
 
 
-def unread_messages_count(principal: Principal) -> Select:
-    """The query counting `unread_messages` of a patient or provider."""
-    query = (
-        select(func.count())
-        .select_from(Message)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Conversation.tenant_id == principal.tenant_id, Message.read_at.is_(None))
-    )
-    if principal.role == Role.PATIENT:
-        return query.where(
-            Conversation.patient_id == principal.patient_id, Message.from_patient.is_(False)
-        )
-    return query.where(
-        Conversation.care_team_id.in_(_teams_of(principal)), Message.from_patient.is_(True)
-    )
+# Counted on every page load and every two seconds by each shell, so built once, with the
+# principal's ids bound when it runs (`unread_parameters`).
+_UNREAD = (
+    select(func.count())
+    .select_from(Message)
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .where(Conversation.tenant_id == bindparam("tenant_id"), Message.read_at.is_(None))
+)
+UNREAD_MESSAGES = {
+    Role.PATIENT: _UNREAD.where(
+        Conversation.patient_id == bindparam("patient_id"), Message.from_patient.is_(False)
+    ),
+    Role.PROVIDER: _UNREAD.where(
+        Conversation.care_team_id.in_(
+            select(CareTeamMember.care_team_id).where(
+                CareTeamMember.provider_id == bindparam("provider_id")
+            )
+        ),
+        Message.from_patient.is_(True),
+    ),
+}
+
+
+def unread_parameters(principal: Principal) -> dict:
+    return {
+        "tenant_id": principal.tenant_id,
+        "user_id": principal.user_id,
+        "patient_id": principal.patient_id,
+        "provider_id": principal.provider_id,
+    }
 
 
 # --- the care team --------------------------------------------------------------------------

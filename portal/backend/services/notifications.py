@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, literal, select, update
+from sqlalchemy import bindparam, func, literal, select, update
 
 from portal.backend.db import UnitOfWork
 from portal.backend.models import Notification, Practice, SmsOptOut, User
@@ -16,7 +16,7 @@ from portal.backend.notify.dispatch import opt_out_key
 from portal.backend.notify.sms import normalize_phone
 from portal.backend.notify.templates import TEMPLATES
 from portal.backend.security.principal import NotFound, Principal, Role, require_role
-from portal.backend.services.messaging import unread_messages_count
+from portal.backend.services.messaging import UNREAD_MESSAGES, unread_parameters
 from portal.backend.views import local_moment
 
 SHOWN = 50
@@ -78,7 +78,9 @@ class DeliveryStatus:
 
 def unread_count(principal: Principal, *, uow: UnitOfWork) -> int:
     with uow:
-        return uow.session.exec(_unread_notifications_count(principal)).scalar_one()
+        return uow.session.exec(
+            _UNREAD_NOTIFICATIONS, params=unread_parameters(principal)
+        ).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -90,26 +92,28 @@ class UnreadCounts:
 def unread_counts(principal: Principal, *, uow: UnitOfWork) -> UnreadCounts:
     """What the shell of every signed-in page shows: `unread_count` and, but for admins,
     `messaging.unread_messages`, counted in one query."""
-    notifications = _unread_notifications_count(principal).scalar_subquery()
-    if principal.role == Role.ADMIN:
-        query = select(notifications, literal(0))
-    else:
-        query = select(notifications, unread_messages_count(principal).scalar_subquery())
     with uow:
-        return UnreadCounts(*uow.session.exec(query).one())
+        query = _UNREAD_COUNTS[principal.role]
+        return UnreadCounts(*uow.session.exec(query, params=unread_parameters(principal)).one())
 
 
-def _unread_notifications_count(principal: Principal) -> Select:
-    return (
-        select(func.count())
-        .select_from(Notification)
-        .where(
-            Notification.user_id == principal.user_id,
-            Notification.channel == "in_app",
-            Notification.status == "sent",
-            Notification.read_at.is_(None),
-        )
+_UNREAD_NOTIFICATIONS = (
+    select(func.count())
+    .select_from(Notification)
+    .where(
+        Notification.user_id == bindparam("user_id"),
+        Notification.channel == "in_app",
+        Notification.status == "sent",
+        Notification.read_at.is_(None),
     )
+)
+_UNREAD_COUNTS = {
+    Role.ADMIN: select(_UNREAD_NOTIFICATIONS.scalar_subquery(), literal(0)),
+    **{
+        role: select(_UNREAD_NOTIFICATIONS.scalar_subquery(), messages.scalar_subquery())
+        for role, messages in UNREAD_MESSAGES.items()
+    },
+}
 
 
 def notification_centre(principal: Principal, *, uow: UnitOfWork) -> list[InAppNotification]:
