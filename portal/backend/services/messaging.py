@@ -697,14 +697,16 @@ def _thread_view(uow: UnitOfWork, principal: Principal, thread: Conversation) ->
             )
         ).scalars()
     }
-    patient = uow.session.get(Patient, thread.patient_id)
+    viewer_is_patient = principal.role == Role.PATIENT
+    # The patient's own name is never shown to them: their row (PHI, decrypted on load) is
+    # read only for staff.
+    patient = None if viewer_is_patient else uow.session.get(Patient, thread.patient_id)
     team = uow.session.get(CareTeam, thread.care_team_id)
     assigned = (
         uow.session.get(Provider, thread.assigned_provider_id)
         if thread.assigned_provider_id
         else None
     )
-    viewer_is_patient = principal.role == Role.PATIENT
     lines = []
     for m in messages:
         mine = m.from_patient == viewer_is_patient
@@ -748,7 +750,7 @@ def _thread_view(uow: UnitOfWork, principal: Principal, thread: Conversation) ->
         category=CATEGORY_LABELS[ConversationCategory(thread.category)],
         status="Done" if thread.status == "done" else "Open",
         care_team=team.name,
-        patient=patient.full_name if not viewer_is_patient else "",
+        patient=patient.full_name if patient else "",
         assigned=assigned.display_name if assigned else "",
         assigned_id=str(assigned.id) if assigned else "",
         waiting=_waited(now - thread.waiting_since) if thread.waiting_since else "",
