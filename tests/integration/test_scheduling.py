@@ -475,7 +475,8 @@ def test_anyone_on_the_care_team_offers_each_time_once(practice):
     assert {choice.provider for choice in day.slots} == {"Dr. Second, DO", "Dr. Test, MD"}
 
 
-def test_an_empty_range_points_to_the_first_free_day(practice):
+def off_until(practice, until: datetime) -> None:
+    """The practice's clinician takes time off from now until `until`."""
     with uow(practice) as work:
         work.session.add(
             models.AvailabilityException(
@@ -483,10 +484,14 @@ def test_an_empty_range_points_to_the_first_free_day(practice):
                 provider_id=practice.provider.id,
                 kind=models.ExceptionKind.TIME_OFF,
                 starts_at=utcnow(),
-                ends_at=at(days_ahead(12), 0),
+                ends_at=until,
             )
         )
         work.commit()
+
+
+def test_an_empty_range_points_to_the_first_free_day(practice):
+    off_until(practice, at(days_ahead(12), 0))
     search = scheduling.find_times(
         practice.principal("patient_a"),
         practice.appointment_type_id,
@@ -500,17 +505,7 @@ def test_an_empty_range_points_to_the_first_free_day(practice):
 
 
 def test_first_available_looks_past_booked_days(practice):
-    with uow(practice) as work:
-        work.session.add(
-            models.AvailabilityException(
-                tenant_id=practice.tenant_id,
-                provider_id=practice.provider.id,
-                kind=models.ExceptionKind.TIME_OFF,
-                starts_at=utcnow(),
-                ends_at=at(days_ahead(20), 11),
-            )
-        )
-        work.commit()
+    off_until(practice, at(days_ahead(20), 11))
     first = scheduling.first_available(
         practice.principal("patient_a"), practice.appointment_type_id, uow=uow(practice)
     )
@@ -523,17 +518,7 @@ def test_first_available_looks_past_booked_days(practice):
 @pytest.mark.parametrize("booked_up", [False, True], ids=["free this week", "booked up"])
 def test_a_search_from_today_gives_the_first_free_time_as_first_available_does(practice, booked_up):
     if booked_up:
-        with uow(practice) as work:
-            work.session.add(
-                models.AvailabilityException(
-                    tenant_id=practice.tenant_id,
-                    provider_id=practice.provider.id,
-                    kind=models.ExceptionKind.TIME_OFF,
-                    starts_at=utcnow(),
-                    ends_at=at(days_ahead(20), 11),
-                )
-            )
-            work.commit()
+        off_until(practice, at(days_ahead(20), 11))
     patient, kind = practice.principal("patient_a"), practice.appointment_type_id
     first = scheduling.first_available(patient, kind, uow=uow(practice))
     today = scheduling.practice_today(patient, uow=uow(practice))
