@@ -6,13 +6,14 @@ and place on every time, the demo practice's family team's week was about 28 KB.
 from __future__ import annotations
 
 import json
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from reflex.state import State
 from reflex_base.utils import format
 
+from portal.backend import models
 from portal.backend.models.base import utcnow
 from portal.backend.services import clinic_schedule, scheduling
 from portal.pages.patient import booking
@@ -55,11 +56,25 @@ def screen(root: State, state: type[State]):
 
 @pytest.fixture
 def full_week(practice) -> date:
-    """Three clinicians, all free: one in the morning, one in the afternoon, and the practice's
-    own all day, so the times of "anyone" come from more than one. Returns the week's first day."""
+    """Three clinicians: one in the morning, one in the afternoon, and the practice's own all
+    day but for the first hour of the week. "Anyone" takes, at each time, the free clinician
+    with the lowest id, so that hour makes sure the times come from more than one whatever the
+    ids. Returns the week's first day."""
     add_clinician(practice, "Dr. Adams", time(9, 0), time(12, 0))
     add_clinician(practice, "Dr. Baker", time(13, 0), time(17, 0))
-    return days_ahead(2)
+    first_day = days_ahead(2)
+    with uow(practice) as work:
+        work.session.add(
+            models.AvailabilityException(
+                tenant_id=practice.tenant_id,
+                provider_id=practice.provider.id,
+                kind=models.ExceptionKind.TIME_OFF,
+                starts_at=datetime.combine(first_day, time(9, 0), tzinfo=ZONE),
+                ends_at=datetime.combine(first_day, time(10, 0), tzinfo=ZONE),
+            )
+        )
+        work.commit()
+    return first_day
 
 
 def test_anyone_on_the_care_team_sends_a_full_week_in_one_update_under_the_goal(
