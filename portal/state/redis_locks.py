@@ -56,4 +56,5 @@ def cancel_safe(manager):
         token_expiration=manager.token_expiration,
         lock_expiration=manager.lock_expiration,
         lock_warning_threshold=manager.lock_warning_threshold,
+        oplock_hold_time_ms=manager.oplock_hold_time_ms,
     )

@@ -89,11 +89,15 @@ def test_reflex_alone_still_leaves_the_lock_held():
 def test_the_app_gets_the_cancel_safe_manager_with_the_same_settings():
     redis = Redis.from_url(REDIS_URL)
     plain = StateManagerRedis(
-        redis=redis, token_expiration=600, lock_expiration=8000, lock_warning_threshold=700
+        redis=redis,
+        token_expiration=600,
+        lock_expiration=8000,
+        lock_warning_threshold=700,
+        oplock_hold_time_ms=4000,
     )
     safe = cancel_safe(plain)
     assert type(safe) is CancelSafeStateManagerRedis
     assert (safe.redis, safe.token_expiration, safe.lock_expiration) == (redis, 600, 8000)
-    assert safe.lock_warning_threshold == 700
+    assert (safe.lock_warning_threshold, safe.oplock_hold_time_ms) == (700, 4000)
     memory = StateManagerMemory()
     assert cancel_safe(memory) is memory
