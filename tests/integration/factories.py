@@ -276,6 +276,21 @@ def add_clinician(
         return clinician.id
 
 
+def time_off(practice: Practice, starts_at, ends_at) -> None:
+    """The practice's own clinician takes time off from `starts_at` to `ends_at`."""
+    with practice.database.unit_of_work() as work:
+        work.session.add(
+            models.AvailabilityException(
+                tenant_id=practice.tenant_id,
+                provider_id=practice.provider.id,
+                kind=models.ExceptionKind.TIME_OFF,
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
+        )
+        work.commit()
+
+
 def mailed_links(practice: Practice, template_id: str, to: str) -> list[str]:
     """The links of the `template_id` emails queued for `to`, oldest first."""
     with practice.database.unit_of_work() as uow:

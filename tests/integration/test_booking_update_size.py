@@ -13,13 +13,12 @@ import pytest
 from reflex.state import State
 from reflex_base.utils import format
 
-from portal.backend import models
 from portal.backend.models.base import utcnow
 from portal.backend.services import clinic_schedule, scheduling
 from portal.pages.patient import booking
 from portal.pages.provider import time_choices
 from portal.pages.provider.schedule_state import BookingState as StaffBookingState
-from tests.integration.factories import add_clinician
+from tests.integration.factories import add_clinician, time_off
 from tests.loop import run
 
 UPDATE_GOAL = 20_000  # bytes of the update's JSON, as the load harness counts them
@@ -63,17 +62,11 @@ def full_week(practice) -> date:
     add_clinician(practice, "Dr. Adams", time(9, 0), time(12, 0))
     add_clinician(practice, "Dr. Baker", time(13, 0), time(17, 0))
     first_day = days_ahead(2)
-    with uow(practice) as work:
-        work.session.add(
-            models.AvailabilityException(
-                tenant_id=practice.tenant_id,
-                provider_id=practice.provider.id,
-                kind=models.ExceptionKind.TIME_OFF,
-                starts_at=datetime.combine(first_day, time(9, 0), tzinfo=ZONE),
-                ends_at=datetime.combine(first_day, time(10, 0), tzinfo=ZONE),
-            )
-        )
-        work.commit()
+    time_off(
+        practice,
+        datetime.combine(first_day, time(9, 0), tzinfo=ZONE),
+        datetime.combine(first_day, time(10, 0), tzinfo=ZONE),
+    )
     return first_day
 
 

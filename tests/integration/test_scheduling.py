@@ -17,7 +17,7 @@ from portal.backend.models.base import utcnow
 from portal.backend.security.principal import NotFound, PermissionDenied, Principal, Role
 from portal.backend.services import scheduling
 from portal.backend.services.scheduling import BookingRefused, SlotTaken
-from tests.integration.factories import add_clinician
+from tests.integration.factories import add_clinician, time_off
 
 ZONE = ZoneInfo("America/New_York")
 
@@ -475,23 +475,8 @@ def test_anyone_on_the_care_team_offers_each_time_once(practice):
     assert {choice.provider for choice in day.slots} == {"Dr. Second, DO", "Dr. Test, MD"}
 
 
-def off_until(practice, until: datetime) -> None:
-    """The practice's clinician takes time off from now until `until`."""
-    with uow(practice) as work:
-        work.session.add(
-            models.AvailabilityException(
-                tenant_id=practice.tenant_id,
-                provider_id=practice.provider.id,
-                kind=models.ExceptionKind.TIME_OFF,
-                starts_at=utcnow(),
-                ends_at=until,
-            )
-        )
-        work.commit()
-
-
 def test_an_empty_range_points_to_the_first_free_day(practice):
-    off_until(practice, at(days_ahead(12), 0))
+    time_off(practice, utcnow(), at(days_ahead(12), 0))
     search = scheduling.find_times(
         practice.principal("patient_a"),
         practice.appointment_type_id,
@@ -505,7 +490,7 @@ def test_an_empty_range_points_to_the_first_free_day(practice):
 
 
 def test_first_available_looks_past_booked_days(practice):
-    off_until(practice, at(days_ahead(20), 11))
+    time_off(practice, utcnow(), at(days_ahead(20), 11))
     first = scheduling.first_available(
         practice.principal("patient_a"), practice.appointment_type_id, uow=uow(practice)
     )
@@ -518,7 +503,7 @@ def test_first_available_looks_past_booked_days(practice):
 @pytest.mark.parametrize("booked_up", [False, True], ids=["free this week", "booked up"])
 def test_a_search_from_today_gives_the_first_free_time_as_first_available_does(practice, booked_up):
     if booked_up:
-        off_until(practice, at(days_ahead(20), 11))
+        time_off(practice, utcnow(), at(days_ahead(20), 11))
     patient, kind = practice.principal("patient_a"), practice.appointment_type_id
     first = scheduling.first_available(patient, kind, uow=uow(practice))
     today = scheduling.practice_today(patient, uow=uow(practice))
