@@ -375,18 +375,9 @@ def test_waitlist_offers_a_freed_earlier_time_in_order_and_accepting_moves_the_v
     waiting = book(practice, "patient_a", at(days_ahead(9), 9))
     blocker = book(practice, "patient_b", at(day, 10))
     principal = practice.principal("patient_a")
-    with uow(practice) as work:  # the provider is away until then, but for the blocker's time
-        for off_from, off_until in ((utcnow(), at(day, 10)), (at(day, 10, 30), waiting.starts_at)):
-            work.session.add(
-                models.AvailabilityException(
-                    tenant_id=practice.tenant_id,
-                    provider_id=practice.provider.id,
-                    kind=models.ExceptionKind.TIME_OFF,
-                    starts_at=off_from,
-                    ends_at=off_until,
-                )
-            )
-        work.commit()
+    # The provider is away until then, but for the blocker's time.
+    time_off(practice, utcnow(), at(day, 10))
+    time_off(practice, at(day, 10, 30), waiting.starts_at)
     scheduling.join_waitlist(principal, waiting.id, uow=uow(practice))
     assert scheduling.offer_earlier_times(uow=uow(practice)) == 0
 
