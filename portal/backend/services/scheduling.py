@@ -182,7 +182,7 @@ def find_times(
         result = slot_days(uow, slots, providers, zone)
         from_earliest = start <= earliest
         if slots or end >= latest:
-            first = _choice_of(uow, slots[0], providers, zone) if slots and from_earliest else None
+            first = result[0].slots[0] if result and from_earliest else None  # the earliest
             return TimeSearch(days=result, first_free=first)
         later = _first_free(
             uow,
