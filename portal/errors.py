@@ -50,11 +50,13 @@ def handle_frontend_exception(exception: Exception) -> None:
     )
 
 
-# The reference of a caught error, made once and kept on the error object, so the page shown
-# and the report sent name the same one (React renders the fallback, then calls onError).
+# The reference of a caught error, made as `monitoring.new_reference` makes them, once, and kept
+# on the error object, so the page shown and the report sent name the same one (React renders
+# the fallback, then calls onError).
 _REFERENCE_OF = (
     "((e) => { const fresh = () => Array.from(crypto.getRandomValues(new Uint8Array(6)), "
-    "(b) => b.toString(16).padStart(2, '0')).join(''); "
+    "(b) => b.toString(16).padStart(2, '0')).join('').slice(0, 11) + "
+    "'abcdef'[crypto.getRandomValues(new Uint8Array(1))[0] % 6]; "
     "try { if (e !== null && typeof e === 'object') { return e.portalReference ??= fresh(); } }"
     " catch (_) {} return fresh(); })"
 )

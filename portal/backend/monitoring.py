@@ -19,6 +19,7 @@ import html
 import json
 import logging
 import re
+import secrets
 import sys
 import traceback
 import uuid
@@ -35,7 +36,6 @@ from portal.backend.config import Settings
 
 logger = logging.getLogger("portal.errors")
 
-REFERENCE = re.compile(r"^[0-9a-f]{12}$")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 SORRY = "Something went wrong on our side. Please try again."
 
@@ -45,7 +45,9 @@ _correlation: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 
 def new_reference() -> str:
-    return uuid.uuid4().hex[:12]
+    """Twelve hex digits ending in a letter: never a run of digits the log redaction would mask
+    as a record number, so the reference the person quotes is the one in the log."""
+    return uuid.uuid4().hex[:11] + secrets.choice("abcdef")
 
 
 def correlation_id() -> str | None:
