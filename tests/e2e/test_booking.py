@@ -7,7 +7,7 @@ import inspect
 import re
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from portal.backend.views import local_day, local_time
 from portal.pages.patient.appointments import AppointmentsState
 from portal.pages.patient.booking import BookingState
 from portal.pages.patient.messages import MessagesState, ThreadState
+from tests.dates import practice_today
 from tests.e2e.socket import call_handlers
 from tests.e2e.test_shells import assert_accessible
 
@@ -31,7 +32,7 @@ ZONE = "America/New_York"
 
 
 def week_label(days_ahead: int) -> str:
-    day = date.today() + timedelta(days=days_ahead)
+    day = practice_today() + timedelta(days=days_ahead)
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 

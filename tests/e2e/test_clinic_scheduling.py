@@ -29,6 +29,7 @@ from portal.backend.models.base import utcnow
 from portal.pages.admin.scheduling_state import SchedulingSettingsState
 from portal.pages.provider.hours_state import HoursState
 from portal.pages.provider.schedule_state import BookingState, ScheduleState
+from tests.dates import practice_today
 from tests.e2e.conftest import watch
 from tests.e2e.socket import call_handlers
 from tests.e2e.test_attacks import PHI
@@ -70,12 +71,6 @@ def show_next_week(appointments: Locator) -> None:
     monday = days.first.inner_text()
     appointments.get_by_role("button", name="Next week").click()
     expect(days.first).not_to_have_text(monday)
-
-
-def practice_today(accounts) -> date:
-    with accounts.database.unit_of_work() as uow:
-        zone = uow.session.exec(select(Practice.time_zone)).scalars().first()
-    return datetime.now(ZoneInfo(zone)).date()
 
 
 def booked_visits(accounts, first_day: date | None = None, days: int = 7) -> list[uuid.UUID]:
@@ -197,7 +192,7 @@ def test_the_provider_moves_an_appointment_to_a_free_time(new_context):
 
 
 def test_requests_are_approved_or_declined_with_a_reason(new_context, accounts):
-    today = practice_today(accounts)
+    today = practice_today()
     next_monday = today + timedelta(days=7 - today.weekday())
     for visit in booked_visits(accounts, next_monday)[:2]:
         arrange(accounts, visit, status=AppointmentStatus.REQUESTED)
@@ -273,7 +268,7 @@ def test_the_provider_books_for_a_patient_found_by_name_and_birth_date(new_conte
     panel.get_by_role("button", name="Choose James Wilson").click()
     expect(panel).to_contain_text("Booking for James Wilson")
     panel.get_by_label("Kind of visit").select_option(label="Follow-up visit")
-    later = practice_today(accounts) + timedelta(days=10)  # not today: the home page counts it
+    later = practice_today() + timedelta(days=10)  # not today: the home page counts it
     panel.get_by_label("First day to look at").fill(later.isoformat())
     panel.get_by_role("button", name="Show free times").click()
     panel.get_by_role("radio").first.click()
@@ -315,7 +310,7 @@ def test_time_off_changes_the_preview_and_can_be_removed(new_context):
 def test_an_end_before_the_start_is_refused_and_what_was_typed_stays(new_context):
     page, problems = open_page(new_context, "provider", HOURS)
     changes = page.get_by_role("region", name="Time off and extra clinics")
-    next_week = (date.today() + timedelta(days=7)).isoformat()
+    next_week = (practice_today() + timedelta(days=7)).isoformat()
     changes.get_by_label("Day", exact=True).fill(next_week)
     changes.get_by_label("From").fill("14:00")
     changes.get_by_label("Until").fill("13:00")
@@ -357,7 +352,7 @@ def test_the_admin_creates_a_visit_type_and_adds_a_holiday(new_context):
     )
 
     holidays = page.get_by_role("region", name="Holidays")
-    first_day = (date.today() + timedelta(days=200)).isoformat()
+    first_day = (practice_today() + timedelta(days=200)).isoformat()
     holidays.get_by_label("Name").fill("Founders' Day")
     holidays.get_by_label("First day").fill(first_day)
     holidays.get_by_role("button", name="Add the holiday").click()
@@ -404,7 +399,7 @@ def clinic_rows(database) -> dict[str, set]:
 
 def harmful_events(accounts, states: list) -> list[tuple[str, dict]]:
     """Every handler of `states`, called with real ids and a form that would change things."""
-    tomorrow = (practice_today(accounts) + timedelta(days=1)).isoformat()
+    tomorrow = (practice_today() + timedelta(days=1)).isoformat()
     with accounts.database.unit_of_work() as uow:
 
         def first(column) -> str:

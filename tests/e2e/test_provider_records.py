@@ -13,7 +13,7 @@ import io
 import re
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
@@ -24,6 +24,7 @@ from portal.backend.services import record_changes
 from portal.backend.services.record_entries import DOCUMENT_LIMIT_BYTES, LabEntry, LabTestEntry
 from portal.pages.provider.records_state import FILE_REFUSED, RecordsState
 from portal.pages.provider.results_state import ResultsState
+from tests.dates import practice_today
 from tests.e2e.conftest import watch
 from tests.e2e.socket import call_handlers
 from tests.e2e.test_booking import _principal
@@ -60,7 +61,7 @@ def records_of(database, patient: str) -> list[tuple]:
 
 def earlier_glucose(database, accounts, patient: str) -> None:
     """A glucose result from four months ago, so that the one entered today has a trend."""
-    four_months_ago = (date.today() - timedelta(days=120)).isoformat()
+    four_months_ago = (practice_today() - timedelta(days=120)).isoformat()
     entry = LabEntry(
         title="Fasting glucose",
         collected_on=four_months_ago,
@@ -114,7 +115,7 @@ def test_a_provider_enters_and_reviews_records_and_the_patient_reads_the_result(
     # A lab result with two tests; a third row is added and removed again.
     form = page.get_by_role("region", name="Add a lab result")
     form.get_by_label("Test or panel name").fill("Basic metabolic panel")
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (practice_today() + timedelta(days=1)).isoformat()
     form.get_by_label("Collection date").fill(tomorrow)
     fill_test(page, 1, Test="Glucose", Value="1O4", Unit="mg/dL")  # a letter O
     fill_test(page, 1, **{"Low limit": "70", "High limit": "99"})
@@ -150,7 +151,7 @@ def test_a_provider_enters_and_reviews_records_and_the_patient_reads_the_result(
         r for r in records_of(portal_database, patient) if r[2] == "Basic metabolic panel"
     ] == []
 
-    date_field.fill(date.today().isoformat())
+    date_field.fill(practice_today().isoformat())
     value.fill("104")
     low.fill("135")
     form.get_by_role("button", name="Add the lab result").click()
@@ -166,7 +167,7 @@ def test_a_provider_enters_and_reviews_records_and_the_patient_reads_the_result(
     # A medication, then corrected from its prefilled form with a stop date (a change).
     page.get_by_role("button", name="Medications").click()
     form = page.get_by_role("region", name="Add a medication")
-    started = (date.today() - timedelta(days=60)).isoformat()
+    started = (practice_today() - timedelta(days=60)).isoformat()
     for label, value in (
         ("Medicine", "Lisinopril"),
         ("Dose", "10 mg"),
@@ -184,7 +185,7 @@ def test_a_provider_enters_and_reviews_records_and_the_patient_reads_the_result(
     expect(form.get_by_label("Medicine", exact=True)).to_have_value("Lisinopril")
     expect(form.get_by_label("Start date")).to_have_value(started)
     form.get_by_label("Dose", exact=True).fill("20 mg")
-    form.get_by_label(re.compile("^Stop date")).fill(date.today().isoformat())
+    form.get_by_label(re.compile("^Stop date")).fill(practice_today().isoformat())
     form.get_by_role("button", name="Save the correction").click()
     expect(page.get_by_role("status").filter(has_text="Corrected")).to_have_text(
         "Corrected the medication Lisinopril."
@@ -292,7 +293,7 @@ def handler_events(ids: dict[str, str]) -> list[tuple[str, dict]]:
     """Every handler of both screens with the given ids and a complete, valid lab form."""
     lab_form = {
         "title": "Injected panel",
-        "collected_on": date.today().isoformat(),
+        "collected_on": practice_today().isoformat(),
         "status": "final",
         "test-0-name": "Glucose",
         "test-0-value": "90",

@@ -5,13 +5,14 @@ gets exactly the answer for an id that does not exist."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal.backend import models
 from portal.backend.demo import DEMO_PATIENT_EMAIL
+from tests.dates import practice_today
 
 OTHER_PATIENT = "james.wilson@example.com"
 MISSING = "00000000-0000-0000-0000-000000000000"
@@ -46,7 +47,7 @@ def test_the_patient_downloads_their_record_as_pdf_and_fhir(new_context, demo_re
     bundle = json.loads(context.request.get("/files/records/health-record.json").body())
     patient = bundle["entry"][0]["resource"]
     assert patient["name"][0]["family"] == "Garcia"
-    today = date.today()
+    today = practice_today()
     summary = context.request.get(
         f"/files/records/summary.pdf?from={today - timedelta(days=400)}&to={today}"
     )

@@ -18,6 +18,7 @@ from portal.backend.security.passwords import hash_password
 from portal.backend.security.principal import Principal, Role
 from portal.backend.services.sessions import open_session
 from portal.backend.services.sign_in import normalize_email
+from tests.dates import PRACTICE_ZONE, practice_today
 
 PASSWORD = "a long enough test passphrase"
 _PASSWORD_HASH = hash_password(PASSWORD)
@@ -68,7 +69,7 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
     with database.unit_of_work() as uow:
         add = uow.session.add
         practice = models.Practice(
-            name="Test Practice", slug=slug, time_zone="America/New_York", phone="(555) 010-0000"
+            name="Test Practice", slug=slug, time_zone=PRACTICE_ZONE, phone="(555) 010-0000"
         )
         add(practice)
         uow.session.flush()
@@ -122,7 +123,7 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
             name="Main Clinic",
             address="1 Test Street",
             phone="(555) 010-0000",
-            time_zone="America/New_York",
+            time_zone=PRACTICE_ZONE,
         )
         add(location)
         uow.session.flush()
@@ -135,8 +136,8 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
                     weekday=weekday,
                     start_time=time(9, 0),
                     end_time=time(17, 0),
-                    time_zone="America/New_York",
-                    effective_from=date.today() - timedelta(days=30),
+                    time_zone=PRACTICE_ZONE,
+                    effective_from=practice_today() - timedelta(days=30),
                 )
             )
 
@@ -162,7 +163,7 @@ def build_practice(database: Database, *, slug: str = "test-practice") -> Practi
         uow.session.flush()
         now = utcnow()
         # Noon today in the practice's zone: "today" for the provider whatever the hour.
-        noon = now.astimezone(ZoneInfo("America/New_York")).replace(
+        noon = now.astimezone(ZoneInfo(PRACTICE_ZONE)).replace(
             hour=12, minute=0, second=0, microsecond=0
         )
 
@@ -268,8 +269,8 @@ def add_clinician(
                     weekday=weekday,
                     start_time=start,
                     end_time=end,
-                    time_zone="America/New_York",
-                    effective_from=date.today() - timedelta(days=30),
+                    time_zone=PRACTICE_ZONE,
+                    effective_from=practice_today() - timedelta(days=30),
                 )
             )
         work.commit()

@@ -33,6 +33,7 @@ from portal.backend.services.patient_access import (
 )
 from portal.backend.services.record_entries import AllergyEntry, LabEntry, LabTestEntry
 from portal.backend.services.sessions import open_session
+from tests.dates import practice_today
 from tests.integration.api_client import http
 from tests.integration.factories import build_practice
 
@@ -401,7 +402,7 @@ def test_results_to_review_show_only_patients_of_normal_access(practice):
     break_glass(practice, "provider", outside)
     lab = LabEntry(
         title="Basic metabolic panel",
-        collected_on=date.today().isoformat(),
+        collected_on=practice_today().isoformat(),
         tests=[LabTestEntry("Glucose", "91", "mg/dL", "70", "99", loinc="2345-7")],
     )
     for patient in (outside, practice.patient_a.id):

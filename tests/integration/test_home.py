@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import pytest
 
 from portal.backend import models
 from portal.backend.security.principal import PermissionDenied
 from portal.backend.services import home, record_changes, record_entries
+from tests.dates import practice_today
 
 
 def test_patient_home_shows_their_next_visit_and_unread_replies(practice):
@@ -47,7 +47,7 @@ def test_provider_sees_results_to_review_and_profile_changes_waiting(practice):
     record_changes.add_record(provider, practice.patient_a.id, entry, uow=work())
     lab = record_entries.LabEntry(
         "Glucose",
-        date.today().isoformat(),
+        practice_today().isoformat(),
         "final",
         [record_entries.LabTestEntry("Glucose", "99", "mg/dL", "70", "99")],
     )

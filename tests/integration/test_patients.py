@@ -17,6 +17,7 @@ from portal.backend.security.principal import NotFound, PermissionDenied
 from portal.backend.services import patient_chart, patient_search, profiles
 from portal.backend.services.patient_access import BreakGlassNeeded
 from portal.backend.services.patient_query import SearchInvalid
+from tests.dates import practice_today
 from tests.integration.factories import build_practice
 
 BORN = date(1970, 1, 2)  # the factory's two patients share it
@@ -312,7 +313,7 @@ def test_the_chart_shows_who_the_patient_is_and_what_needs_attention(practice):
     assert header.legal_name == practice.patient_a.legal_first_name + " Alpha"
     assert header.date_of_birth == "2 Jan 1970" and header.pronouns == "she/her"
     assert header.age in {
-        patient_search.age_on(BORN, date.today() + timedelta(days=d)) for d in (-1, 1)
+        patient_search.age_on(BORN, practice_today() + timedelta(days=d)) for d in (-1, 1)
     }
     summary = patient_chart.chart_summary(provider, patient_id, uow=uow(practice))
     assert summary.next_appointment.id == str(practice.appointment_a)

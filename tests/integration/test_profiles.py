@@ -26,6 +26,7 @@ from portal.backend.services.profile_checks import (
     ProfileInvalid,
 )
 from portal.backend.services.sessions import open_session
+from tests.dates import practice_today
 from tests.integration.api_client import http
 from tests.integration.factories import CANARY, PDF, build_practice
 
@@ -425,7 +426,13 @@ def test_only_providers_who_read_the_patient_normally_see_and_decide_their_reque
         ("Ann", "Alpha", "1970-02-30", "date_of_birth", "real date"),
         ("Ann", "Alpha", "02/01/1970", "date_of_birth", "real date"),
         ("Ann", "Alpha", "1890-01-01", "date_of_birth", "130 years"),
-        ("Ann", "Alpha", (date.today() + timedelta(days=2)).isoformat(), "date_of_birth", "future"),
+        (
+            "Ann",
+            "Alpha",
+            (practice_today() + timedelta(days=2)).isoformat(),
+            "date_of_birth",
+            "future",
+        ),
         (f"Ann{CANARY}", "Alpha", "1970-01-02", "legal_first_name", "already your details"),
     ],
 )

@@ -9,7 +9,7 @@ import io
 import json
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -38,9 +38,10 @@ from portal.backend.services.record_entries import (
     VisitEntry,
 )
 from portal.backend.services.sessions import open_session
+from tests.dates import practice_today
 from tests.integration.factories import CANARY, PDF, build_practice
 
-TODAY = date.today().isoformat()
+TODAY = practice_today().isoformat()
 
 
 def uow(practice):
@@ -114,7 +115,7 @@ def test_each_kind_is_entered_listed_and_read_by_its_patient(practice, entry):
 
 
 def test_a_lab_value_has_its_range_bar_flag_in_words_and_trend(practice):
-    add(practice, glucose("92", (date.today() - timedelta(days=200)).isoformat()))
+    add(practice, glucose("92", (practice_today() - timedelta(days=200)).isoformat()))
     latest = add(practice, glucose("131"))
     detail = records.record_detail(practice.principal("patient_a"), latest, uow=uow(practice))
     value = detail.lab_values[0]
@@ -148,7 +149,7 @@ def test_range_bars_place_the_value_against_one_sided_ranges_too():
 
 
 def test_lists_filter_by_date_provider_and_search_and_sort(practice):
-    old = (date.today() - timedelta(days=400)).isoformat()
+    old = (practice_today() - timedelta(days=400)).isoformat()
     add(practice, MedicationEntry("Metformin", "500 mg", "by mouth", "twice a day", old))
     add(practice, MedicationEntry("Atorvastatin", "20 mg", "by mouth", "at night", TODAY))
     patient = practice.principal("patient_a")
@@ -161,8 +162,8 @@ def test_lists_filter_by_date_provider_and_search_and_sort(practice):
     assert titles(sort="oldest") == ["Metformin", "Atorvastatin"]
     assert titles(sort="name") == ["Atorvastatin", "Metformin"]
     assert titles(search="metf") == ["Metformin"]
-    assert titles(since=date.today() - timedelta(days=30)) == ["Atorvastatin"]
-    assert titles(until=date.today() - timedelta(days=30)) == ["Metformin"]
+    assert titles(since=practice_today() - timedelta(days=30)) == ["Atorvastatin"]
+    assert titles(until=practice_today() - timedelta(days=30)) == ["Metformin"]
     assert titles(provider_id=str(practice.provider.id)) == ["Atorvastatin", "Metformin"]
     assert titles(provider_id=str(uuid.uuid4())) == []
 
@@ -221,7 +222,7 @@ def test_a_correction_replaces_the_values_marks_the_result_corrected_and_tells_t
 
 
 def test_entries_are_refused_field_by_field(practice):
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (practice_today() + timedelta(days=3)).isoformat()
     bad_lab = LabEntry(
         title="",
         collected_on=future,
@@ -384,7 +385,7 @@ def test_every_download_is_audited_with_the_patient(practice):
     patient = practice.principal("patient_a")
     record_exports.record_pdf(patient, lab, uow=uow(practice))
     record_exports.record_document(patient, document, uow=uow(practice))
-    record_exports.summary_pdf(patient, date.today(), date.today(), uow=uow(practice))
+    record_exports.summary_pdf(patient, practice_today(), practice_today(), uow=uow(practice))
     record_exports.health_record(patient, uow=uow(practice))
     with uow(practice) as work:
         events = [
@@ -496,7 +497,7 @@ def test_the_summary_pdf_covers_the_period_and_only_released_records(practice):
     add(practice, MedicationEntry("Metformin", "500 mg", "by mouth", "twice a day", TODAY))
     add(practice, AllergyEntry("Penicillin", "Hives", "moderate"))
     patient = practice.principal("patient_a")
-    today = date.today()
+    today = practice_today()
     text = pdf_text(
         record_exports.summary_pdf(
             patient, today - timedelta(days=1), today, uow=uow(practice)

@@ -28,6 +28,7 @@ from portal.backend.security import totp
 from portal.backend.security.passwords import hash_password
 from portal.backend.security.principal import Role
 from portal.backend.services.sign_in import normalize_email
+from tests.dates import PRACTICE_ZONE, practice_today
 from tests.integration.factories import CANARY, Practice, build_practice
 
 PASSWORD = "a long enough attack-suite passphrase"
@@ -223,8 +224,8 @@ def other_practice(portal_database) -> OtherPractice:
             weekday=0,
             start_time=time(9, 0),
             end_time=time(12, 0),
-            time_zone="America/New_York",
-            effective_from=date.today() - timedelta(days=30),
+            time_zone=PRACTICE_ZONE,
+            effective_from=practice_today() - timedelta(days=30),
         )
         exception = models.AvailabilityException(
             tenant_id=tenant,
