@@ -9,10 +9,12 @@ import gc
 import reflex as rx
 
 from portal.backend import jobs, monitoring, redaction
-from portal.backend.api import create_api
+from portal.backend.api import admission, create_api
+from portal.backend.api.admission import AdmitNewVisitors
 from portal.backend.api.headers import SecurityHeaders
 from portal.backend.api.request_limits import RequestSizeLimit, keep_uploads_in_memory
 from portal.backend.config import settings
+from portal.components.feedback import connection_notice
 from portal.errors import error_boundary, handle_backend_exception, handle_frontend_exception
 from portal.layout import PAGES
 from portal.middleware import ForgetEndedSessions, RefuseUnusedHandlers
@@ -84,6 +86,8 @@ app = rx.App(
         RequestSizeLimit,
         monitoring.ErrorResponses,
         lambda asgi: SecurityHeaders(asgi, https=settings().secure_cookies),
+        # Outermost: a new visitor turned away while the worker is behind costs next to nothing.
+        AdmitNewVisitors,
     ],
 )
 # Reflex's Redis lock, given back when an event is cancelled (portal/state/redis_locks.py).
@@ -92,6 +96,9 @@ app.add_middleware(RefuseUnusedHandlers())
 app.add_middleware(ForgetEndedSessions())
 # Reflex's own boundary prints the JavaScript error and its stack; the portal's shows a reference.
 app.app_wraps[(55, "ErrorBoundary")] = lambda stateful: error_boundary(stateful=stateful)
+# Reflex's connection toast names the backend's address and the socket's error; the portal says
+# in plain words that it is connecting.
+app.app_wraps[(5, "Overlay")] = lambda stateful: connection_notice() if stateful else None
 for page in PAGES:
     app.add_page(**page)
 
@@ -119,3 +126,4 @@ async def startup_heap_frozen():
 
 app.register_lifespan_task(scheduled_jobs)
 app.register_lifespan_task(startup_heap_frozen)
+app.register_lifespan_task(admission.watching_the_loop)
