@@ -34,7 +34,7 @@ MIB = 1024 * 1024
 # Setting up (sign-ins, memory phases) may take this long beyond the measured time.
 SETUP_LIMIT_SECONDS = 900
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-SIGN_IN_STEPS = ("sign-in password", "sign-in code", "sign-in landing")
+SIGN_IN_STEPS = ("sign-in page", "sign-in password", "sign-in code", "sign-in landing")
 
 
 def main() -> None:
@@ -193,7 +193,8 @@ def _burst_lines(recorder: Recorder, burst: phases.Burst) -> list[str]:
     return [
         f"sign-in burst: {burst.rate:g}/s for {end - start:.0f} s; "
         + "; ".join(_brief(sign_ins, label) for label in SIGN_IN_STEPS)
-        + f"; failures {failure_kinds(sign_ins)}",
+        + f"; failures {failure_kinds(sign_ins)}"
+        + f"; connects turned away and retried {sum(sign_ins.retries.values())}",
         f"other users' p95 during the burst {row(ALL, during, [], 0).p95_ms:.1f} ms "
         f"({len(during)} actions), outside it {row(ALL, outside, [], 0).p95_ms:.1f} ms",
     ]

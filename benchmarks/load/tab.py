@@ -144,6 +144,7 @@ class Tab:
                 if retry_at - started > ACTION_LIMIT_SECONDS:
                     self.recorder.failure(label, "refused")
                     raise ActionFailed("refused", str(refused)) from None
+                self.recorder.retries[label] += 1
                 await asyncio.sleep(RETRY_STEP_SECONDS * attempts)
         self._client = client
         await self._until(label, started, hydrated)
