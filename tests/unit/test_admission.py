@@ -71,19 +71,34 @@ def test_signed_in_tabs_and_plain_requests_are_never_held_back():
 def test_the_watch_sees_a_blocked_loop_and_then_its_recovery():
     lag = LoopLag()
 
-    async def block_then_recover() -> tuple[bool, bool, bool]:
+    async def block_then_recover() -> tuple[float, float]:
         watcher = asyncio.create_task(lag.watch())
         await asyncio.sleep(0.2)
-        calm = lag.behind()
-        time.sleep(0.3)  # a handler holding the loop
-        await asyncio.sleep(0.06)
-        blocked = lag.behind()
-        await asyncio.sleep(1.5)
+        for _ in range(3):  # handlers holding the loop, one after the other
+            time.sleep(0.2)
+            await asyncio.sleep(0.06)
+        behind = lag.behind()
+        await asyncio.sleep(2)
         watcher.cancel()
-        return calm, blocked, lag.behind()
+        return behind, lag.seconds
 
-    calm, blocked, recovered = run(block_then_recover())
-    assert (calm, blocked, recovered) == (False, True, False)
+    behind, recovered = run(block_then_recover())
+    # A generous bound: the suite runs beside other work.
+    assert behind and recovered < 0.015
+
+
+def test_one_slow_event_does_not_close_the_door():
+    lag = LoopLag()
+
+    async def one_slow_event() -> bool:
+        watcher = asyncio.create_task(lag.watch())
+        await asyncio.sleep(0.2)
+        time.sleep(0.15)
+        await asyncio.sleep(0.06)
+        watcher.cancel()
+        return lag.behind()
+
+    assert not run(one_slow_event())
 
 
 def test_the_served_app_counts_on_the_door():

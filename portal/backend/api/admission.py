@@ -6,11 +6,11 @@ builds the tab's state and sends all of it, and the page's guard and loader foll
 sign-ins (a clinic's Monday morning, a mass reminder) brings many such tabs at once; admitted
 all together they queue everyone else's events behind theirs.
 
-So each worker watches how late its event loop wakes up. While it is behind, a websocket
-handshake without a session cookie (someone who is not signed in: the sign-in page, the
-password reset, the legal pages) gets in only at `BUSY_ADMISSIONS_PER_SECOND`; the others are
-refused before the websocket opens, which costs next to nothing, and the browser retries on its
-own within two seconds. A tab with a session cookie is never held back. The door is for honest
+So each worker watches how late its event loop wakes up. While it is behind (late by
+`BEHIND_SECONDS` on average), a websocket handshake without a session cookie (someone who is
+not signed in: the sign-in page, the password reset, the legal pages) gets in only at
+`BUSY_ADMISSIONS_PER_SECOND`; the others are refused before the websocket opens, which costs
+next to nothing, and the browser retries on its own within two seconds. A tab with a session cookie is never held back. The door is for honest
 crowds: a forged cookie walks past it, so a flood is for the load balancer's rate limits.
 """
 
@@ -31,9 +31,10 @@ logger = logging.getLogger("portal.requests")
 
 EVENT_PATH = "/_event"
 WAKE_EVERY_SECONDS = 0.05
-# Behind: a wake-up this late, or one recently (the reading decays by a fifth each wake-up).
-BEHIND_SECONDS = 0.05
-DECAY = 0.8
+# Behind: wake-ups this late on average over the last second or so (each wake-up moves the
+# average a tenth of the way to its own lateness), so one slow event does not close the door.
+BEHIND_SECONDS = 0.025
+SMOOTHING = 0.1
 BUSY_ADMISSIONS_PER_SECOND = 2.0
 REPORT_EVERY_SECONDS = 10.0
 # Closed before the handshake completes: the server answers the upgrade with 403.
@@ -41,7 +42,7 @@ TRY_AGAIN_LATER = 1013
 
 
 class LoopLag:
-    """How late this worker's event loop wakes up, recent spikes held a little while."""
+    """How late this worker's event loop wakes up, on average."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
@@ -55,7 +56,7 @@ class LoopLag:
             asked = loop.time()
             await asyncio.sleep(WAKE_EVERY_SECONDS)
             late = loop.time() - asked - WAKE_EVERY_SECONDS
-            self.seconds = max(late, self.seconds * DECAY)
+            self.seconds += SMOOTHING * (late - self.seconds)
 
 
 class Door:
