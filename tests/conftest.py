@@ -21,17 +21,23 @@ DATABASE_PARAMETER = re.compile(r"\[(sqlite|postgresql)[-\]]")
 
 def pytest_collection_modifyitems(config, items):
     """Every test that drives the served app (tests/e2e, and any test using the server) is
-    marked `e2e`, so `-m "not e2e"` runs the rest without building it; those run last."""
+    marked `e2e`, so `-m "not e2e"` runs the rest without building it.
+
+    `make test` runs pytest-xdist with two processes (`-n 2 --dist loadgroup`): the served tests
+    are one group, so one process builds and serves the app once and runs them in order while
+    the other runs the rest beside it (the served tests leave most of the machine idle, waiting
+    on the browser). They come first so that their group is handed out at once. (Once
+    Playwright's sync API has started, the main thread has a running event loop: a test that
+    needs a loop of its own runs it with `tests.loop.run`, on a thread.)"""
     browser_free, served = [], []
     for item in items:
         if "/e2e/" in f"/{item.nodeid}" or "portal_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group("served"))
             served.append(item)
         else:
             browser_free.append(item)
-    # Everything else first: once Playwright's sync API has started (session-scoped `browser`),
-    # the main thread has a running event loop and `asyncio.run()` in a later test fails.
-    items[:] = browser_free + served
+    items[:] = served + browser_free
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

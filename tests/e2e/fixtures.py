@@ -192,6 +192,20 @@ def client_state_within_limit(request) -> Iterator[None]:
         )
 
 
+def pytest_sessionfinish(session):
+    """Under pytest-xdist, a worker hands its largest client state to the controller."""
+    if hasattr(session.config, "workeroutput"):
+        largest = session.config.stash.get(LARGEST_CLIENT_STATE, (0, {}))
+        session.config.workeroutput["largest_client_state"] = largest
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    total, states = node.workeroutput.get("largest_client_state", (0, {}))
+    if total > node.config.stash.get(LARGEST_CLIENT_STATE, (0, {}))[0]:
+        node.config.stash[LARGEST_CLIENT_STATE] = (total, states)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """The largest per-client state the served app stored during the run."""
     total, states = config.stash.get(LARGEST_CLIENT_STATE, (0, {}))

@@ -15,6 +15,7 @@ from reflex.istate.manager.redis import StateManagerRedis
 from reflex.istate.manager.token import BaseStateToken
 
 from portal.state.redis_locks import CancelSafeStateManagerRedis, cancel_safe
+from tests.loop import run
 
 # A database of its own: the served app's may be in use by a running suite.
 REDIS_URL = os.environ.get("TEST_LOCKS_REDIS_URL", "redis://127.0.0.1:6379/3")
@@ -61,7 +62,7 @@ async def locks_left_held(manager: StateManagerRedis) -> int:
 
 
 def in_fresh_redis(check):
-    async def run():
+    async def checked():
         redis = Redis.from_url(REDIS_URL)
         await redis.flushdb()
         try:
@@ -70,7 +71,7 @@ def in_fresh_redis(check):
             await redis.flushdb()
             await redis.aclose()
 
-    return asyncio.run(run())
+    return run(checked())
 
 
 def test_a_cancelled_event_gives_the_tab_its_lock_back():
