@@ -10,8 +10,9 @@ So each worker watches how late its event loop wakes up. While it is behind (lat
 `BEHIND_SECONDS` on average), a websocket handshake without a session cookie (someone who is
 not signed in: the sign-in page, the password reset, the legal pages) gets in only at
 `BUSY_ADMISSIONS_PER_SECOND`; the others are refused before the websocket opens, which costs
-next to nothing, and the browser retries on its own within two seconds. A tab with a session cookie is never held back. The door is for honest
-crowds: a forged cookie walks past it, so a flood is for the load balancer's rate limits.
+next to nothing, and the browser retries on its own within two seconds. A tab with a session
+cookie is never held back. The door is for honest crowds: a forged cookie walks past it, so a
+flood is for the load balancer's rate limits.
 """
 
 from __future__ import annotations
