@@ -21,4 +21,4 @@ test: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive portal
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2

@@ -19,25 +19,37 @@ pytest_plugins = ["tests.e2e.fixtures"]
 DATABASE_PARAMETER = re.compile(r"\[(sqlite|postgresql)[-\]]")
 
 
+SERVED = ("tests/e2e/", "tests/security/")
+
+
 def pytest_collection_modifyitems(config, items):
     """Every test that drives the served app (tests/e2e, and any test using the server) is
-    marked `e2e`, so `-m "not e2e"` runs the rest without building it.
-
-    `make test` runs pytest-xdist with two processes (`-n 2 --dist loadgroup`): the served tests
-    are one group, so one process builds and serves the app once and runs them in order while
-    the other runs the rest beside it (the served tests leave most of the machine idle, waiting
-    on the browser). They come first so that their group is handed out at once. (Once
-    Playwright's sync API has started, the main thread has a running event loop: a test that
-    needs a loop of its own runs it with `tests.loop.run`, on a thread.)"""
+    marked `e2e`, so `-m "not e2e"` runs the rest without building it. Those come first, so
+    that under pytest-xdist their group is handed out at once (`pytest_xdist_make_scheduler`).
+    (Once Playwright's sync API has started, the main thread has a running event loop: a test
+    that needs a loop of its own runs it with `tests.loop.run`, on a thread.)"""
     browser_free, served = [], []
     for item in items:
         if "/e2e/" in f"/{item.nodeid}" or "portal_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("served"))
             served.append(item)
         else:
             browser_free.append(item)
     items[:] = served + browser_free
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs two processes (`-n 2`): one builds and serves the app once and runs
+    tests/e2e and tests/security in order, the other runs the rest beside it (the served tests
+    mostly wait on the browser). Groups go by path, the one thing the scheduler is told."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ServedTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "served" if nodeid.startswith(SERVED) else nodeid
+
+    return ServedTogether(config, log)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
