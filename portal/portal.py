@@ -126,4 +126,4 @@ async def startup_heap_frozen():
 
 app.register_lifespan_task(scheduled_jobs)
 app.register_lifespan_task(startup_heap_frozen)
-app.register_lifespan_task(admission.watching_the_loop)
+app.register_lifespan_task(admission.watching_the_worker)

@@ -24,10 +24,12 @@ SERVED = ("tests/e2e/", "tests/security/")
 
 def pytest_collection_modifyitems(config, items):
     """Every test that drives the served app (tests/e2e, and any test using the server) is
-    marked `e2e`, so `-m "not e2e"` runs the rest without building it. Those come first, so
-    that under pytest-xdist their group is handed out at once (`pytest_xdist_make_scheduler`).
-    (Once Playwright's sync API has started, the main thread has a running event loop: a test
-    that needs a loop of its own runs it with `tests.loop.run`, on a thread.)"""
+    marked `e2e`, so `-m "not e2e"` runs the rest without building it.
+
+    In one process they run last: once Playwright's sync API has started, the main thread has a
+    running event loop and `asyncio.run()` in a later test fails (`tests.loop.run` runs a loop on
+    a thread instead). Under pytest-xdist they come first, so that their group is handed out at
+    once (`pytest_xdist_make_scheduler`)."""
     browser_free, served = [], []
     for item in items:
         if "/e2e/" in f"/{item.nodeid}" or "portal_url" in getattr(item, "fixturenames", ()):
@@ -35,7 +37,7 @@ def pytest_collection_modifyitems(config, items):
             served.append(item)
         else:
             browser_free.append(item)
-    items[:] = served + browser_free
+    items[:] = served + browser_free if hasattr(config, "workerinput") else browser_free + served
 
 
 @pytest.hookimpl(optionalhook=True)

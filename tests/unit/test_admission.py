@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from portal.backend.api import admission
-from portal.backend.api.admission import AdmitNewVisitors, Door, LoopLag
+from portal.backend.api.admission import AdmitNewVisitors, Door, Lateness
 from tests.loop import run
 
 
@@ -34,10 +34,10 @@ def outcomes(door: Door, scopes: list[dict]) -> list[str]:
     return seen
 
 
-def behind_by(seconds: float) -> LoopLag:
-    lag = LoopLag()
-    lag.seconds = seconds
-    return lag
+def behind_by(seconds: float) -> Lateness:
+    lateness = Lateness()
+    lateness.seconds = seconds
+    return lateness
 
 
 def test_everyone_gets_in_while_the_worker_keeps_up():
@@ -69,7 +69,7 @@ def test_signed_in_tabs_and_plain_requests_are_never_held_back():
 
 
 def test_the_watch_sees_a_blocked_loop_and_then_its_recovery():
-    lag = LoopLag()
+    lag = Lateness()
 
     async def block_then_recover() -> tuple[float, float]:
         watcher = asyncio.create_task(lag.watch())
@@ -87,8 +87,26 @@ def test_the_watch_sees_a_blocked_loop_and_then_its_recovery():
     assert behind and recovered < 0.015
 
 
+def test_the_watch_sees_service_calls_queueing_for_their_threads():
+    lateness = Lateness()
+
+    async def busy_threads() -> bool:
+        loop = asyncio.get_running_loop()
+        watcher = asyncio.create_task(lateness.watch())
+        await asyncio.sleep(0.2)
+        # Far more half-second calls than the pool has threads (at most 32).
+        calls = [loop.run_in_executor(None, time.sleep, 0.5) for _ in range(40)]
+        await asyncio.sleep(0.6)
+        behind = lateness.behind()
+        await asyncio.gather(*calls)
+        watcher.cancel()
+        return behind
+
+    assert run(busy_threads())
+
+
 def test_one_slow_event_does_not_close_the_door():
-    lag = LoopLag()
+    lag = Lateness()
 
     async def one_slow_event() -> bool:
         watcher = asyncio.create_task(lag.watch())
@@ -105,4 +123,4 @@ def test_the_served_app_counts_on_the_door():
     from portal.portal import app
 
     assert AdmitNewVisitors in app.api_transformer
-    assert admission.watching_the_loop in app.lifespan_tasks
+    assert admission.watching_the_worker in app.lifespan_tasks
