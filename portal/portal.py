@@ -9,8 +9,7 @@ import gc
 import reflex as rx
 
 from portal.backend import jobs, monitoring, redaction
-from portal.backend.api import admission, create_api
-from portal.backend.api.admission import AdmitNewVisitors
+from portal.backend.api import create_api
 from portal.backend.api.headers import SecurityHeaders
 from portal.backend.api.request_limits import RequestSizeLimit, keep_uploads_in_memory
 from portal.backend.config import settings
@@ -86,8 +85,6 @@ app = rx.App(
         RequestSizeLimit,
         monitoring.ErrorResponses,
         lambda asgi: SecurityHeaders(asgi, https=settings().secure_cookies),
-        # Outermost: a new visitor turned away while the worker is behind costs next to nothing.
-        AdmitNewVisitors,
     ],
 )
 # Reflex's Redis lock, given back when an event is cancelled (portal/state/redis_locks.py).
@@ -126,4 +123,3 @@ async def startup_heap_frozen():
 
 app.register_lifespan_task(scheduled_jobs)
 app.register_lifespan_task(startup_heap_frozen)
-app.register_lifespan_task(admission.watching_the_worker)

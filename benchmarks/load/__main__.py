@@ -194,7 +194,7 @@ def _burst_lines(recorder: Recorder, burst: phases.Burst) -> list[str]:
         f"sign-in burst: {burst.rate:g}/s for {end - start:.0f} s; "
         + "; ".join(_brief(sign_ins, label) for label in SIGN_IN_STEPS)
         + f"; failures {failure_kinds(sign_ins)}"
-        + f"; connects turned away and retried {sum(sign_ins.retries.values())}",
+        + f"; connects refused and retried {sum(sign_ins.retries.values())}",
         f"other users' p95 during the burst {row(ALL, during, [], 0).p95_ms:.1f} ms "
         f"({len(during)} actions), outside it {row(ALL, outside, [], 0).p95_ms:.1f} ms",
     ]

@@ -26,7 +26,7 @@ class Recorder:
     samples: dict[str, list[Sample]] = field(default_factory=lambda: defaultdict(list))
     frames: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     failures: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    # Connects turned away at a busy worker's door and tried again, by label.
+    # Connects refused and tried again, by label.
     retries: Counter = field(default_factory=Counter)
 
     def success(self, label: str, seconds: float, frames: list[int]) -> None:

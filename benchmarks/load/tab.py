@@ -137,8 +137,7 @@ class Tab:
                 )
                 break
             except (socketio.exceptions.ConnectionError, OSError) as refused:
-                # As the browser does: again after 0.2 s, 0.4 s, ... at most 2 s apart (a
-                # worker that is behind turns new visitors away at the door).
+                # As the browser does: again after 0.2 s, 0.4 s, ... at most 2 s apart.
                 attempts = min(attempts + 1, 10)
                 retry_at = time.perf_counter() + RETRY_STEP_SECONDS * attempts
                 if retry_at - started > ACTION_LIMIT_SECONDS:

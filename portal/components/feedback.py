@@ -5,10 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.core.banner import has_too_many_connection_errors
 
-CONNECTING = (
-    "Connecting to the portal… This can take a few seconds when many people are signing in. "
-    "If it lasts, check your internet connection."
-)
+CONNECTING = "Connecting to the portal… If this lasts, check your internet connection."
 
 
 def error_alert(message: rx.Var[str], *, element_id: str) -> rx.Component:
@@ -44,10 +41,10 @@ def empty_state(title: str, detail: str) -> rx.Component:
 
 
 def connection_notice() -> rx.Component:
-    """Shown while the tab cannot reach the server, in place of Reflex's toast (which names the
-    backend's address and the socket's error). The browser retries by itself, 0.2 s later per
-    failed attempt and at most 2 s apart (a busy worker turns new visitors away at the door,
-    `portal/backend/api/admission.py`); the notice goes once the tab is connected."""
+    """Shown while the tab cannot reach the server (a restart, a dropped network), in place of
+    Reflex's toast, which names the backend's address and the socket's error. The browser
+    retries by itself, 0.2 s later per failed attempt and at most 2 s apart; the notice goes
+    once the tab is connected."""
     return rx.cond(
         has_too_many_connection_errors,
         rx.el.div(CONNECTING, role="status", class_name="connection-notice"),

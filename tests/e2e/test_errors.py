@@ -29,9 +29,9 @@ def test_the_built_app_carries_the_portals_error_page_not_reflexs(page: Page):
 
 
 def test_a_tab_that_cannot_connect_says_so_plainly_and_carries_on_once_it_can(new_context):
-    # The first handshakes meet a server answering 403, as a busy worker's door does
-    # (portal/backend/api/admission.py); then the tab's retries reach the portal. (The browser
-    # logs each refused handshake, so this page goes without the console watch.)
+    # The first handshakes meet a server answering 403 (a proxy refusing them, say); then the
+    # tab's retries reach the portal. (The browser logs each refused handshake, so this page
+    # goes without the console watch.)
     page = new_context(bypass_csp=True).new_page()
     with refusing_server() as refusing:
         page.add_init_script(SOCKETS_REFUSED_FIRST.replace("REFUSING", refusing))
