@@ -139,12 +139,12 @@ class Tab:
             except (socketio.exceptions.ConnectionError, OSError) as refused:
                 # As the browser does: again after 0.2 s, 0.4 s, ... at most 2 s apart.
                 attempts = min(attempts + 1, 10)
-                retry_at = time.perf_counter() + RETRY_STEP_SECONDS * attempts
-                if retry_at - started > ACTION_LIMIT_SECONDS:
+                pause = RETRY_STEP_SECONDS * attempts
+                if time.perf_counter() + pause - started > ACTION_LIMIT_SECONDS:
                     self.recorder.failure(label, "refused")
                     raise ActionFailed("refused", str(refused)) from None
                 self.recorder.retries[label] += 1
-                await asyncio.sleep(RETRY_STEP_SECONDS * attempts)
+                await asyncio.sleep(pause)
         self._client = client
         await self._until(label, started, hydrated)
 

@@ -1,7 +1,7 @@
 """Error pages in the real build: the app's error boundary is the portal's (a sentence and a
-reference, never the JavaScript error), a lost connection is a plain sentence, not Reflex's toast,
-the not-found page is friendly, and /healthz reports
-the running portal's database, file store and scheduler."""
+reference, never the JavaScript error), a lost connection is a plain sentence, not Reflex's
+toast, the not-found page is friendly, and /healthz reports the running portal's database, file
+store and scheduler."""
 
 from __future__ import annotations
 
